@@ -1,0 +1,306 @@
+"""Configuration: a TOML file, each key overridable by SYNDICATE_<SECTION>_<KEY>.
+
+Every value is checked at load time; a bad one raises ConfigError with one
+line naming the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_CONFIG = Path("config/syndicate.toml")
+ENV_PREFIX = "SYNDICATE_"
+
+
+class ConfigError(Exception):
+    """A configuration value is wrong; the message is one line."""
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str = "syndicate"
+    subtitle: str = ""
+    base_url: str = "http://127.0.0.1:8000/"
+    author: str = "Anonymous"
+    language: str = "en"
+    timezone: str = "UTC"
+    # RFC 4151 tagging entity: "domain,date", e.g. "example.org,2026".
+    id_authority: str = "example.org,2026"
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: Path = Path("content")
+
+
+@dataclass(frozen=True)
+class ExcerptConfig:
+    length: int = 350
+    ellipsis: str = "..."
+    # Empty means: chosen by site.language ([代码]/[公式] for Chinese).
+    code_placeholder: str = ""
+    math_placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    limit: int = 20
+    content: str = "full"  # "full" or "summary"
+    icon: str = ""
+    logo: str = ""
+
+
+@dataclass(frozen=True)
+class PageConfig:
+    per_page: int = 12
+    banner: str = "INCOMING TRANSMISSION"
+    heading: str = "LATEST UPDATES"
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    interval: int = 60  # seconds between rebuilds
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    feed_max_age: int = 300  # Cache-Control max-age for feeds, seconds
+    page_max_age: int = 60  # Cache-Control max-age for HTML pages, seconds
+
+
+@dataclass(frozen=True)
+class Config:
+    site: SiteConfig = field(default_factory=SiteConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    excerpt: ExcerptConfig = field(default_factory=ExcerptConfig)
+    feed: FeedConfig = field(default_factory=FeedConfig)
+    page: PageConfig = field(default_factory=PageConfig)
+    build: BuildConfig = field(default_factory=BuildConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.site.timezone)
+
+    @property
+    def code_placeholder(self) -> str:
+        return self.excerpt.code_placeholder or (
+            "[代码]" if _is_chinese(self.site.language) else "[code]"
+        )
+
+    @property
+    def math_placeholder(self) -> str:
+        return self.excerpt.math_placeholder or (
+            "[公式]" if _is_chinese(self.site.language) else "[formula]"
+        )
+
+
+def _is_chinese(language: str) -> bool:
+    return language.lower().split("-")[0] == "zh"
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read the TOML file (if any), apply environment overrides, validate."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    base_dir = Path.cwd()
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        base_dir = path.resolve().parent  # relative paths in the file are relative to it
+
+    sections: dict[str, Any] = {}
+    for section in dataclasses.fields(Config):
+        section_type = _section_type(section)
+        values = raw.pop(section.name, {})
+        if not isinstance(values, dict):
+            raise ConfigError(f"[{section.name}]: expected a table")
+        sections[section.name] = _load_section(section.name, section_type, values, environ, base_dir)
+    for unknown in raw:
+        raise ConfigError(f"[{unknown}]: unknown section")
+    for name in environ:
+        if name.startswith(ENV_PREFIX) and not _env_known(name):
+            raise ConfigError(f"{name}: unknown setting in the environment")
+    return Config(**sections)
+
+
+def _section_type(section: dataclasses.Field[Any]) -> type:
+    hints = typing.get_type_hints(Config)
+    return typing.cast(type, hints[section.name])
+
+
+def _env_name(section: str, key: str) -> str:
+    return f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
+
+
+def _env_known(name: str) -> bool:
+    for section in dataclasses.fields(Config):
+        for key in dataclasses.fields(_section_type(section)):
+            if _env_name(section.name, key.name) == name:
+                return True
+    return False
+
+
+def _load_section(
+    section: str,
+    section_type: type,
+    values: dict[str, Any],
+    environ: Mapping[str, str],
+    base_dir: Path,
+) -> Any:
+    hints = typing.get_type_hints(section_type)
+    known = {f.name for f in dataclasses.fields(section_type)}
+    for key in values:
+        if key not in known:
+            raise ConfigError(f"{section}.{key}: unknown key")
+    result: dict[str, Any] = {}
+    for key in known:
+        name = f"{section}.{key}"
+        env_name = _env_name(section, key)
+        if env_name in environ:
+            value: Any = _from_env(name, hints[key], environ[env_name])
+        elif key in values:
+            value = values[key]
+        else:
+            continue
+        value = _check_type(name, hints[key], value)
+        if hints[key] is Path and not value.is_absolute():
+            value = Path(os.path.normpath(base_dir / value))
+        check = _CHECKS.get(name)
+        if check is not None:
+            check(name, value)
+        if name == "site.base_url" and not value.endswith("/"):
+            value += "/"
+        result[key] = value
+    return section_type(**result)
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", Path: "a path"}
+
+
+def _from_env(name: str, expected: Any, text: str) -> Any:
+    if expected is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{name}: expected an integer, got {text!r}") from None
+    if expected is bool:
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name}: expected true or false, got {text!r}")
+    if _is_str_list(expected):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return text
+
+
+def _is_str_list(expected: Any) -> bool:
+    return typing.get_origin(expected) in (list, tuple) and typing.get_args(expected)[0] is str
+
+
+def _check_type(name: str, expected: Any, value: Any) -> Any:
+    if _is_str_list(expected):
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{name}: expected a list of strings, got {value!r}")
+        return tuple(value)
+    if expected is Path:
+        if not isinstance(value, str | Path) or str(value) == "":
+            raise ConfigError(f"{name}: expected a path, got {value!r}")
+        return Path(value)
+    if isinstance(expected, types.UnionType):
+        raise TypeError(f"unsupported config type for {name}")
+    # bool is an int in Python; keep them apart.
+    if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{name}: expected an integer, got {value!r}")
+    if not isinstance(value, expected):
+        raise ConfigError(f"{name}: expected {_TYPE_NAMES.get(expected, expected)}, got {value!r}")
+    return value
+
+
+def _check_base_url(name: str, value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name}: expected an absolute http(s) URL, got {value!r}")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{name}: expected a URL without query or fragment, got {value!r}")
+
+
+def _check_timezone(name: str, value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name}: expected an IANA time zone such as 'Asia/Shanghai', got {value!r}") from None
+
+
+_AUTHORITY = re.compile(r"^[A-Za-z0-9.-]+(@[A-Za-z0-9.-]+)?,\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def _check_authority(name: str, value: str) -> None:
+    if not _AUTHORITY.match(value):
+        raise ConfigError(f"{name}: expected 'domain,YYYY' or 'domain,YYYY-MM-DD' (RFC 4151), got {value!r}")
+
+
+def _positive(name: str, value: int) -> None:
+    if value <= 0:
+        raise ConfigError(f"{name}: expected a positive integer, got {value}")
+
+
+def _not_negative(name: str, value: int) -> None:
+    if value < 0:
+        raise ConfigError(f"{name}: expected zero or more, got {value}")
+
+
+def _one_of(*choices: str) -> Callable[[str, str], None]:
+    def check(name: str, value: str) -> None:
+        if value not in choices:
+            raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+
+    return check
+
+
+def _port(name: str, value: int) -> None:
+    if not 0 <= value <= 65535:
+        raise ConfigError(f"{name}: expected a port from 0 to 65535, got {value}")
+
+
+def _non_empty(name: str, value: str) -> None:
+    if not value.strip():
+        raise ConfigError(f"{name}: expected a non-empty string")
+
+
+_CHECKS: dict[str, Callable[[str, Any], None]] = {
+    "site.title": _non_empty,
+    "site.author": _non_empty,
+    "site.language": _non_empty,
+    "site.base_url": _check_base_url,
+    "site.timezone": _check_timezone,
+    "site.id_authority": _check_authority,
+    "excerpt.length": _positive,
+    "feed.limit": _positive,
+    "feed.content": _one_of("full", "summary"),
+    "page.per_page": _positive,
+    "build.interval": _positive,
+    "server.port": _port,
+    "server.feed_max_age": _not_negative,
+    "server.page_max_age": _not_negative,
+}

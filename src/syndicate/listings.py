@@ -1,0 +1,80 @@
+"""Group entries into the listings every output is made from: the whole site,
+each category and each tag."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from syndicate.posts import Entry
+from syndicate.urls import category_path, slugify, tag_path
+
+Kind = Literal["site", "category", "tag"]
+
+
+@dataclass(frozen=True)
+class Listing:
+    kind: Kind
+    name: str  # the category or tag as authors write it; "" for the site
+    slug: str  # "" for the site
+    path: str  # "/", "/categories/<slug>/" or "/tags/<slug>/"
+    entries: tuple[Entry, ...]  # newest first
+
+    @property
+    def updated(self) -> datetime | None:
+        """When any of its entries last changed; None when it has none."""
+        return max((e.post.last_modified for e in self.entries), default=None)
+
+
+@dataclass(frozen=True)
+class Listings:
+    site: Listing
+    categories: tuple[Listing, ...]  # sorted by slug
+    tags: tuple[Listing, ...]  # sorted by slug
+    # Names that share a slug, e.g. ("category", "AI", "ai"): merged, and reported by `check`.
+    collisions: tuple[tuple[Kind, str, str], ...]
+
+    def all(self) -> tuple[Listing, ...]:
+        return (self.site, *self.categories, *self.tags)
+
+
+def make_listings(entries: Sequence[Entry]) -> Listings:
+    """`entries` must already be newest first; every listing keeps that order."""
+    categories, category_collisions = _group(
+        "category", ((e, [e.post.category] if e.post.category else []) for e in entries)
+    )
+    tags, tag_collisions = _group("tag", ((e, list(e.post.tags)) for e in entries))
+    return Listings(
+        site=Listing("site", "", "", "/", tuple(entries)),
+        categories=categories,
+        tags=tags,
+        collisions=category_collisions + tag_collisions,
+    )
+
+
+def _group(
+    kind: Literal["category", "tag"], tagged: Iterable[tuple[Entry, list[str]]]
+) -> tuple[tuple[Listing, ...], tuple[tuple[Kind, str, str], ...]]:
+    members: dict[str, list[Entry]] = defaultdict(list)
+    names: dict[str, set[str]] = defaultdict(set)
+    for entry, labels in tagged:
+        for label in labels:
+            slug = slugify(label)
+            if not slug:
+                continue
+            if not members[slug] or members[slug][-1] is not entry:
+                members[slug].append(entry)
+            names[slug].add(label)
+    path = category_path if kind == "category" else tag_path
+    listings = tuple(
+        # The smallest spelling names a merged listing, so the choice is deterministic.
+        Listing(kind, min(names[slug]), slug, path(slug), tuple(members[slug]))
+        for slug in sorted(members)
+    )
+    collisions = tuple(
+        (kind, name, slug) for slug in sorted(names) if len(names[slug]) > 1 for name in sorted(names[slug])
+    )
+    return listings, collisions

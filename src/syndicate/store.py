@@ -1,0 +1,156 @@
+"""The post store: a folder of Markdown files and the images they show.
+
+`PostStore.load()` returns every post that could be read, newest first, and
+a problem for every file that could not. It remembers each file's size and
+modification time, so a rebuild reads and parses only the files that changed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from syndicate.config import Config
+from syndicate.frontmatter import parse_post
+from syndicate.posts import Post, Problem
+
+ASSET_TYPES = {
+    ".avif": "image/avif",
+    ".gif": "image/gif",
+    ".jpeg": "image/jpeg",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
+
+
+class StoreError(Exception):
+    """The store as a whole cannot be read (missing, not a folder, unreadable)."""
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file served as it is, at "/" + its store-relative path."""
+
+    path: str
+    data: bytes
+    media_type: str
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    posts: tuple[Post, ...]  # newest first, drafts and future posts included
+    problems: tuple[Problem, ...]  # sorted by path and line
+    assets: tuple[Asset, ...]  # sorted by path
+
+
+@dataclass(frozen=True)
+class _Seen:
+    size: int
+    mtime_ns: int
+    post: Post | None
+    problems: tuple[Problem, ...]
+    asset: Asset | None
+
+
+class PostStore:
+    def __init__(self, config: Config) -> None:
+        self.root = config.store.path
+        self._config = config
+        self._seen: dict[str, _Seen] = {}
+        self.files_read = 0  # how many files the last load() read from disk
+
+    def load(self) -> StoreResult:
+        if not self.root.exists():
+            raise StoreError(f"{self.root}: store folder does not exist")
+        if not self.root.is_dir():
+            raise StoreError(f"{self.root}: store path is not a folder")
+        self.files_read = 0
+        seen: dict[str, _Seen] = {}
+        walk_problems: list[Problem] = []
+        for source, path in self._walk(walk_problems):
+            try:
+                stat = path.stat()
+                previous = self._seen.get(source)
+                if previous and (previous.size, previous.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                    seen[source] = previous
+                else:
+                    seen[source] = self._read(source, path, stat.st_size, stat.st_mtime_ns)
+            except OSError as exc:
+                walk_problems.append(Problem(source, 1, f"cannot read file: {exc.strerror or exc}"))
+        self._seen = seen
+        return _collect(seen, walk_problems)
+
+    def _walk(self, problems: list[Problem]) -> list[tuple[str, Path]]:
+        root = os.path.realpath(self.root)
+        found: list[tuple[str, Path]] = []
+
+        def on_error(exc: OSError) -> None:
+            where = os.path.relpath(exc.filename, self.root) if exc.filename else "."
+            if where == ".":
+                raise StoreError(f"{self.root}: cannot read store folder: {exc.strerror or exc}")
+            problems.append(Problem(where, 1, f"cannot read folder: {exc.strerror or exc}"))
+
+        for folder, dirs, files in os.walk(self.root, onerror=on_error):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if name.startswith("."):
+                    continue
+                path = Path(folder, name)
+                source = path.relative_to(self.root).as_posix()
+                if not (name.endswith(".md") or path.suffix.lower() in ASSET_TYPES):
+                    continue
+                if path.is_symlink() and not _inside(os.path.realpath(path), root):
+                    problems.append(Problem(source, 1, "symlink points outside the store; not read"))
+                    continue
+                found.append((source, path))
+        return found
+
+    def _read(self, source: str, path: Path, size: int, mtime_ns: int) -> _Seen:
+        data = path.read_bytes()
+        self.files_read += 1
+        if not source.endswith(".md"):
+            asset = Asset("/" + source, data, ASSET_TYPES[path.suffix.lower()])
+            return _Seen(size, mtime_ns, None, (), asset)
+        site = self._config.site
+        post, problems = parse_post(
+            source, data, author=site.author, language=site.language, timezone=self._config.tz
+        )
+        return _Seen(size, mtime_ns, post, tuple(problems), None)
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + os.sep)
+
+
+def _collect(seen: dict[str, _Seen], walk_problems: list[Problem]) -> StoreResult:
+    """Apply the rules that span files (unique slugs and ids), then order."""
+    problems = list(walk_problems)
+    posts: list[Post] = []
+    by_slug: dict[str, Post] = {}
+    by_id: dict[str, Post] = {}
+    for source in sorted(seen):
+        entry = seen[source]
+        problems.extend(entry.problems)
+        post = entry.post
+        if post is None:
+            continue
+        if post.slug in by_slug:
+            other = by_slug[post.slug].source
+            problems.append(Problem(source, 1, f"slug '{post.slug}' is already used by {other}; skipped"))
+        elif post.id in by_id:
+            other = by_id[post.id].source
+            problems.append(Problem(source, 1, f"id '{post.id}' is already used by {other}; skipped"))
+        else:
+            by_slug[post.slug] = by_id[post.id] = post
+            posts.append(post)
+    assets = tuple(sorted((e.asset for e in seen.values() if e.asset), key=lambda a: a.path))
+    problems.sort(key=lambda p: (p.path, p.line, p.message))
+    return StoreResult(tuple(sort_newest_first(posts)), tuple(problems), assets)
+
+
+def sort_newest_first(posts: list[Post]) -> list[Post]:
+    # Many posts share a date: the source path breaks ties, never the listing order.
+    return sorted(posts, key=lambda p: (-p.date.timestamp(), p.source))

@@ -1,0 +1,47 @@
+"""Where things live: slugs, site paths and absolute URLs, tag: ids.
+
+Paths are kept as readable text ("/categories/强化学习/"); they are
+percent-encoded only when written into a link.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+_NOT_SLUG = re.compile(r"[^\w]+")
+
+
+def slugify(name: str) -> str:
+    """A readable slug: letters of any script and digits, lower-cased, joined by '-'."""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    return _NOT_SLUG.sub("-", text).replace("_", "-").strip("-")
+
+
+def post_path(slug: str) -> str:
+    return f"/posts/{slug}/"
+
+
+def category_path(slug: str) -> str:
+    return f"/categories/{slug}/"
+
+
+def tag_path(slug: str) -> str:
+    return f"/tags/{slug}/"
+
+
+def page_path(listing_path: str, number: int) -> str:
+    """Page `number` (from 1) of a paginated listing rooted at `listing_path`."""
+    return listing_path if number == 1 else f"{listing_path}page/{number}/"
+
+
+def absolute(base_url: str, path: str) -> str:
+    """The absolute URL of a site path; `base_url` ends with '/'."""
+    return base_url + quote(path.lstrip("/"), safe="/-._~!$&'()*+,;=:@%")
+
+
+def tag_uri(authority: str, post_id: str) -> str:
+    """RFC 4151 id of a post: stable across URL changes and edits."""
+    specific = quote(post_id, safe="/?:@!$&'()*+,;=-._~")
+    return f"tag:{authority}:{specific}"

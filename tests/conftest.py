@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syndicate.config import Config, SiteConfig, StoreConfig
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_CONFIG = REPO / "examples" / "site" / "syndicate.toml"
+
+
+def make_config(store: Path, **site: Any) -> Config:
+    """A configuration over `store`, with site settings overridden by keyword."""
+    defaults: dict[str, Any] = {"base_url": "https://blog.example/", "timezone": "Asia/Shanghai"}
+    return Config(
+        site=dataclasses.replace(SiteConfig(), **{**defaults, **site}),
+        store=StoreConfig(path=store),
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    folder = tmp_path / "content"
+    folder.mkdir()
+    return folder
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    return path
