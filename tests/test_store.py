@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -47,7 +47,7 @@ def test_yaml_front_matter_fields(store: Path) -> None:
     assert post.id == "2026-01-11-dilated-conv"
     assert post.date == datetime(2026, 1, 11, 9, 30, tzinfo=SHANGHAI)
     assert post.date.utcoffset() == timedelta(hours=8)
-    assert post.updated == datetime(2026, 1, 12, 10, 0, tzinfo=timezone.utc)
+    assert post.updated == datetime(2026, 1, 12, 10, 0, tzinfo=UTC)
     assert post.category == "Deep Learning"
     assert post.tags == ("cnn", "论文笔记")
     assert (post.author, post.summary, post.lang, post.draft) == ("Maya", "A short summary.", "zh-CN", False)
@@ -113,7 +113,10 @@ def test_unknown_field_is_kept_and_warned(store: Path) -> None:
         ("---\ntitle: A\n---\n", "bad.md:1: error: missing 'date'"),
         ("---\ntitle: {a: 1}\ndate: 2026-01-01\n---\n", "bad.md:2: error: 'title' must be text"),
         ("---\ntitle: A\ndate: 2026-01-01\ntags: {a: 1}\n---\n", "bad.md:4: error: 'tags' must be a list"),
-        ("---\ntitle: A\ndate: 2026-01-01\ndraft: maybe\n---\n", "bad.md:4: error: 'draft' must be true or false"),
+        (
+            "---\ntitle: A\ndate: 2026-01-01\ndraft: maybe\n---\n",
+            "bad.md:4: error: 'draft' must be true or false",
+        ),
         ("---\ndate: 2026-01-01\n---\nno heading\n", "bad.md:1: error: no title"),
         ("---\n- a list\n---\n", "bad.md:2: error: front matter must be a mapping"),
         (
@@ -199,10 +202,10 @@ def test_drafts_and_future_posts_load_unpublished(store: Path) -> None:
     write(store, "draft.md", "---\ntitle: D\ndate: 2026-01-01\ndraft: true\n---\n")
     write(store, "future.md", "---\ntitle: F\ndate: 2099-01-01\n---\n")
     posts = {post.source: post for post in load(store).posts}
-    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
     assert not posts["draft.md"].is_published(now)
     assert not posts["future.md"].is_published(now)
-    assert posts["future.md"].is_published(datetime(2099, 1, 1, tzinfo=timezone.utc))
+    assert posts["future.md"].is_published(datetime(2099, 1, 1, tzinfo=UTC))
 
 
 def _write_many(folder: Path, names: list[str]) -> None:

@@ -97,15 +97,11 @@ class Config:
 
     @property
     def code_placeholder(self) -> str:
-        return self.excerpt.code_placeholder or (
-            "[代码]" if _is_chinese(self.site.language) else "[code]"
-        )
+        return self.excerpt.code_placeholder or ("[代码]" if _is_chinese(self.site.language) else "[code]")
 
     @property
     def math_placeholder(self) -> str:
-        return self.excerpt.math_placeholder or (
-            "[公式]" if _is_chinese(self.site.language) else "[formula]"
-        )
+        return self.excerpt.math_placeholder or ("[公式]" if _is_chinese(self.site.language) else "[formula]")
 
 
 def _is_chinese(language: str) -> bool:
@@ -249,7 +245,9 @@ def _check_timezone(name: str, value: str) -> None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{name}: expected an IANA time zone such as 'Asia/Shanghai', got {value!r}") from None
+        raise ConfigError(
+            f"{name}: expected an IANA time zone such as 'Asia/Shanghai', got {value!r}"
+        ) from None
 
 
 _AUTHORITY = re.compile(r"^[A-Za-z0-9.-]+(@[A-Za-z0-9.-]+)?,\d{4}(-\d{2}(-\d{2})?)?$")

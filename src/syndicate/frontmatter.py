@@ -57,7 +57,7 @@ def parse_post(
     text = strip_forbidden(text.replace("\r\n", "\n").replace("\r", "\n"))
 
     try:
-        fields, body, body_line = _split_front_matter(text)
+        fields, body = _split_front_matter(text)
     except _SourceError as exc:
         return None, [Problem(source, exc.line, exc.message)]
 
@@ -82,12 +82,12 @@ class _SourceError(Exception):
         self.message = message
 
 
-def _split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
-    """Return (fields, body, line where the body starts)."""
+def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Split a post into its front matter fields and its Markdown body."""
     lines = text.split("\n")
     fence = lines[0].rstrip()
     if fence not in ("---", "+++"):
-        return {}, text, 1
+        return {}, text
     closers = ("---", "...") if fence == "---" else ("+++",)
     for index in range(1, len(lines)):
         if lines[index].rstrip() in closers:
@@ -97,12 +97,12 @@ def _split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     raw = "\n".join(lines[1:index])
     body = "\n".join(lines[index + 1 :])
     fields = _parse_yaml(raw) if fence == "---" else _parse_toml(raw)
-    return fields, body, index + 2
+    return fields, body
 
 
 def _parse_yaml(raw: str) -> dict[str, Any]:
     try:
-        fields = yaml.load(raw, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
+        fields = yaml.load(raw, Loader=_YamlLoader)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 2 if exc.problem_mark else 1
         problem = (exc.problem or "").replace("\n", " ")
@@ -220,7 +220,9 @@ def _slug(fields: dict[str, Any], source: str) -> str:
     given = _text(fields, "slug")
     if given is not None:
         if not _SLUG.match(given):
-            raise _FieldError("slug", f"'slug' may hold only letters, digits, '-', '_' and '.', got {given!r}")
+            raise _FieldError(
+                "slug", f"'slug' may hold only letters, digits, '-', '_' and '.', got {given!r}"
+            )
         return given
     stem = source.rsplit("/", 1)[-1].removesuffix(".md")
     return slugify(_DATED_NAME.sub("", stem)) or slugify(stem)

@@ -1,0 +1,225 @@
+"""The plain-text preview of a post: the summary on the latest-updates page and in the feeds.
+
+The text comes from the author's summary if there is one, else from the rendered HTML up to
+`<!--more-->`. Code blocks and display math become placeholders; the text is cut to a number
+of grapheme clusters, only where a cut cannot split a word, a number or a token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from itertools import chain
+
+import regex
+
+_GRAPHEME = regex.compile(r"\X")
+_WHITESPACE = regex.compile(r"\s+")
+# A cut may fall next to any of these. The kana blocks are listed as ranges too because the
+# prolonged sound mark "ー" belongs to no script.
+_CUTTABLE = regex.compile(
+    r"[\s\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\u3000-\u303f\u3040-\u30ff\uff00-\uffef"
+    r"\p{So}\p{Extended_Pictographic}]"
+)
+
+_BLOCK = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "dialog",
+        "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
+        "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "nav", "ol", "p", "pre",
+        "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+    }
+)  # fmt: skip
+_DROPPED = frozenset({"script", "style", "template"})
+# Wrappers Pygments-based highlighters put around a code block (file name, line numbers, code).
+_CODE_CLASSES = frozenset({"highlight", "codehilite", "highlighttable", "codehilitetable"})
+_FOOTNOTE_CLASSES = frozenset({"footnote", "footnotes"})
+# The parser is fed this much HTML first, then twice as much each round, until it has enough
+# text: most posts are much longer than their excerpt, and parsing is the expensive part.
+_FIRST_CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class _Atom:
+    """A placeholder: never cut, and as wide as its own grapheme count."""
+
+    text: str
+    width: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "width", len(_GRAPHEME.findall(self.text)))
+
+
+_Segment = str | _Atom
+
+
+def make_excerpt(
+    html: str,
+    *,
+    summary: str | None,
+    length: int,
+    ellipsis: str,
+    code_placeholder: str,
+    math_placeholder: str,
+) -> str:
+    """Plain text of at most `length` grapheme clusters, plus `ellipsis` if it was cut."""
+    if length < 1:
+        raise ValueError(f"excerpt length must be positive, got {length}")
+    if summary is not None and summary.strip():
+        segments = _fold([summary])
+    else:
+        segments = _extract(html, length, _Atom(code_placeholder), _Atom(math_placeholder))
+    units, whole = _units(segments, length)
+    if whole:
+        return "".join(_text(unit) for unit in units)
+    return _cut(units) + ellipsis
+
+
+def _extract(html: str, length: int, code: _Atom, math: _Atom) -> list[_Segment]:
+    parser = _TextParser(code, math)
+    start, size = 0, _FIRST_CHUNK
+    while start < len(html) and not parser.done:
+        parser.feed(html[start : start + size])
+        start, size = start + size, size * 2
+        segments = _fold(parser.parts)
+        if not _units(segments, length)[1]:
+            return segments
+    parser.close()
+    return _fold(parser.parts)
+
+
+def _fold(parts: Iterable[_Segment]) -> list[_Segment]:
+    """Join adjacent text, fold whitespace to single spaces and trim the ends.
+
+    The result alternates text and placeholders, and starts and ends with text.
+    """
+    texts: list[list[str]] = [[]]
+    atoms: list[_Atom] = []
+    for part in parts:
+        if isinstance(part, str):
+            texts[-1].append(part)
+        elif part.text:
+            atoms.append(part)
+            texts.append([])
+    folded = [_WHITESPACE.sub(" ", "".join(text)) for text in texts]
+    folded[0] = folded[0].lstrip(" ")
+    folded[-1] = folded[-1].rstrip(" ")
+    # One text more than there are placeholders: the last one is added after the pairs.
+    return [*chain.from_iterable(zip(folded, atoms, strict=False)), folded[-1]]
+
+
+def _units(segments: Iterable[_Segment], length: int) -> tuple[list[_Segment], bool]:
+    """Split into graphemes and placeholders, stopping at the first unit that makes the total
+    wider than `length`. The flag says whether everything fit."""
+    units: list[_Segment] = []
+    width = 0
+    for segment in segments:
+        pieces: Iterable[_Segment] = (
+            (segment,) if isinstance(segment, _Atom) else (m.group() for m in _GRAPHEME.finditer(segment))
+        )
+        for unit in pieces:
+            units.append(unit)
+            width += unit.width if isinstance(unit, _Atom) else 1
+            if width > length:
+                return units, False
+    return units, True
+
+
+def _cut(units: Sequence[_Segment]) -> str:
+    """Only the last of `units` goes past the length, so a cut may go anywhere before it: take
+    the last position where a cut is allowed, else cut hard before the last unit."""
+    hard = len(units) - 1
+    end = next((i for i in range(hard, 0, -1) if _cuttable(units[i - 1]) or _cuttable(units[i])), hard)
+    return "".join(_text(unit) for unit in units[:end]).rstrip()
+
+
+def _cuttable(unit: _Segment) -> bool:
+    return isinstance(unit, _Atom) or _CUTTABLE.match(unit) is not None
+
+
+def _text(unit: _Segment) -> str:
+    return unit.text if isinstance(unit, _Atom) else unit
+
+
+class _TextParser(HTMLParser):
+    """Collects the text of rendered Markdown into `parts`, placeholders included."""
+
+    def __init__(self, code: _Atom, math: _Atom) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[_Segment] = []
+        self.done = False  # reached <!--more-->
+        self._code = code
+        self._math = math
+        # The element whose content is being dropped (or collected as inline TeX), and how
+        # many elements of that name are open, so nested ones do not end it early.
+        self._skipping: str | None = None
+        self._depth = 0
+        self._tex: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.done:
+            return
+        if self._skipping is not None:
+            if tag == self._skipping:
+                self._depth += 1
+            return
+        if tag in _BLOCK:
+            self.parts.append(" ")
+        attributes = dict(attrs)
+        classes = set((attributes.get("class") or "").split())
+        if tag == "pre" or (tag in ("div", "table") and classes & _CODE_CLASSES):
+            self._skip(tag, self._code)
+        elif "arithmatex" in classes:
+            if tag == "span":
+                self._skip(tag)
+                self._tex = []
+            else:
+                self._skip(tag, self._math)
+        elif (
+            tag in _DROPPED
+            or (tag == "sup" and (attributes.get("id") or "").startswith("fnref"))
+            or "footnote-ref" in classes
+            or (tag in ("div", "section") and classes & _FOOTNOTE_CLASSES)
+        ):
+            self._skip(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.done:
+            return
+        if self._skipping is not None:
+            if tag != self._skipping:
+                return
+            self._depth -= 1
+            if self._depth:
+                return
+            self._skipping = None
+            if self._tex is not None:
+                self.parts.append(_strip_delimiters("".join(self._tex)))
+                self._tex = None
+        if tag in _BLOCK:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if self.done:
+            return
+        if self._tex is not None:
+            self._tex.append(data)
+        elif self._skipping is None:
+            self.parts.append(data)
+
+    def handle_comment(self, data: str) -> None:
+        if data.strip().lower() == "more":
+            self.done = True
+
+    def _skip(self, tag: str, placeholder: _Atom | None = None) -> None:
+        self._skipping, self._depth = tag, 1
+        if placeholder is not None:
+            self.parts += [" ", placeholder, " "]
+
+
+def _strip_delimiters(tex: str) -> str:
+    tex = tex.strip()
+    if tex.startswith("\\(") and tex.endswith("\\)"):
+        tex = tex[2:-2].strip()
+    return tex

@@ -1,0 +1,120 @@
+"""Rendering: Markdown features, sanitizing, absolute URLs, the render cache."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import make_config
+
+from syndicate.posts import Post
+from syndicate.render import Renderer, markdown_to_html, sanitize
+
+PAGE = "https://blog.example/posts/hello/"
+
+
+def render(body: str) -> str:
+    return sanitize(markdown_to_html(body), PAGE)
+
+
+def make_post(body: str, slug: str = "hello", digest: str = "d1") -> Post:
+    return Post(
+        id=slug,
+        source=f"{slug}.md",
+        slug=slug,
+        title="Hello",
+        date=datetime(2026, 1, 11, tzinfo=UTC),
+        updated=None,
+        category=None,
+        tags=(),
+        author="A",
+        summary=None,
+        draft=False,
+        lang="en",
+        body=body,
+        digest=digest,
+    )
+
+
+def test_fenced_code_tables_footnotes() -> None:
+    html = render(
+        "```python\nprint(1 < 2)\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nNote[^1]\n\n[^1]: Foot.\n"
+    )
+    assert '<pre class="highlight"><code class="language-python">print(1 &lt; 2)</code></pre>' in html
+    assert "<table>" in html and "<td>1</td>" in html
+    assert 'id="fn:1"' in html
+    assert f'href="{PAGE}#fn:1"' in html
+
+
+def test_math_is_kept_intact_for_a_math_renderer() -> None:
+    html = render("Inline $p_{ii} < 1$ here.\n\n$$\n\\frac{a}{b} \\times 2\n$$\n")
+    assert '<span class="arithmatex">\\(p_{ii} &lt; 1\\)</span>' in html
+    assert '<div class="arithmatex">\\[\n\\frac{a}{b} \\times 2\n\\]</div>' in html
+
+
+@pytest.mark.parametrize(
+    ("source", "absent"),
+    [
+        ("<script>alert(1)</script>", "<script"),
+        ('<img src="x.png" onerror="alert(1)">', "onerror"),
+        ('<a href="javascript:alert(1)">x</a>', "javascript:"),
+        ('<a href="JaVaScRiPt:alert(1)">x</a>', "alert"),
+        ('<img src="data:image/png;base64,AAAA">', "data:"),
+        ('<iframe src="https://evil.example/"></iframe>', "iframe"),
+        ('<p style="position:fixed">x</p>', "style"),
+        ("<!-- secret comment -->", "secret"),
+    ],
+)
+def test_raw_html_is_sanitized(source: str, absent: str) -> None:
+    assert absent not in render("Before\n\n" + source + "\n\nAfter\n")
+
+
+def test_safe_raw_html_is_kept() -> None:
+    assert "<kbd>Ctrl</kbd>" in render("Press <kbd>Ctrl</kbd>.")
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        ("![d](diagram.svg)", 'src="https://blog.example/posts/hello/diagram.svg"'),
+        ("![d](../../images/a.svg)", 'src="https://blog.example/images/a.svg"'),
+        ("![d](/images/a.svg)", 'src="https://blog.example/images/a.svg"'),
+        ("[next](../other/)", 'href="https://blog.example/posts/other/"'),
+        ("[ext](https://elsewhere.example/x)", 'href="https://elsewhere.example/x"'),
+        ("[mail](mailto:a@b.example)", 'href="mailto:a@b.example"'),
+    ],
+)
+def test_links_and_images_become_absolute(markdown: str, expected: str) -> None:
+    assert expected in render(markdown)
+
+
+def test_links_resolve_under_a_base_url_with_a_path() -> None:
+    html = sanitize(markdown_to_html("![d](../../images/a.svg)"), "https://x.example/blog/posts/p/")
+    assert 'src="https://x.example/blog/images/a.svg"' in html
+
+
+def test_xml_forbidden_characters_are_removed_tabs_and_newlines_stay() -> None:
+    assert render("a\x0bb\x1fc\ufffe d\n") == "<p>abc d</p>"
+    assert sanitize("<pre>a\tb\x0c\nc</pre>", PAGE) == "<pre>a\tb\nc</pre>"
+
+
+def test_renderer_renders_each_version_once(tmp_path: Path) -> None:
+    renderer = Renderer(make_config(tmp_path))
+    first = renderer.entries([make_post("Some *text*.")])
+    assert renderer.rendered == 1
+    assert first[0].url == "https://blog.example/posts/hello/"
+    assert first[0].html == "<p>Some <em>text</em>.</p>"
+    assert first[0].excerpt == "Some text."
+    renderer.entries([make_post("Some *text*.")])
+    assert renderer.rendered == 0
+    renderer.entries([make_post("Changed.", digest="d2")])
+    assert renderer.rendered == 1
+
+
+def test_excerpt_uses_site_language_placeholders(tmp_path: Path) -> None:
+    config = make_config(tmp_path, language="zh-CN")
+    config = dataclasses.replace(config, excerpt=dataclasses.replace(config.excerpt, length=20))
+    (entry,) = Renderer(config).entries([make_post("开始\n\n```\ncode\n```\n\n$$\nx\n$$\n")])
+    assert entry.excerpt == "开始 [代码] [公式]"
