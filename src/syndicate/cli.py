@@ -1,0 +1,100 @@
+"""The `syndicate` command: check, build, serve."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from syndicate.build import Build, make_build
+from syndicate.config import DEFAULT_CONFIG, Config, ConfigError, load_config
+from syndicate.posts import Problem
+from syndicate.store import PostStore, StoreError, StoreResult
+from syndicate.writer import WriteError, write_build
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="syndicate", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="load the store and report every problem")
+    _add_config(check)
+
+    build = commands.add_parser("build", help="write the whole site to a folder")
+    _add_config(build)
+    build.add_argument("--out", type=Path, required=True, help="output folder (replaced atomically)")
+
+    serve = commands.add_parser("serve", help="serve the site and rebuild it on an interval")
+    _add_config(serve)
+    serve.add_argument("--host", help="address to listen on (default: server.host)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: server.port)")
+
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+        if args.command == "check":
+            return _check(config)
+        if args.command == "build":
+            return _build(config, args.out)
+        from syndicate.server import serve as run_server  # imports uvicorn only when serving
+
+        return run_server(config, host=args.host, port=args.port)
+    except (ConfigError, StoreError, WriteError) as exc:
+        print(f"syndicate: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, help=f"configuration file (default: {DEFAULT_CONFIG})"
+    )
+
+
+def _check(config: Config) -> int:
+    result = PostStore(config).load()
+    build = make_build(result, config, datetime.now(UTC))
+    _report(config, result, build)
+    return 1 if _errors(result.problems) else 0
+
+
+def _build(config: Config, out: Path) -> int:
+    result = PostStore(config).load()
+    build = make_build(result, config, datetime.now(UTC))
+    _report(config, result, build)
+    target = write_build(build, out)
+    print(f"wrote {len(build.resources)} files to {out} (-> {target.name})")
+    return 0
+
+
+def _report(config: Config, result: StoreResult, build: Build) -> None:
+    for problem in result.problems:
+        print(format_problem(config, problem))
+    for kind, name, slug in build.collisions:
+        print(f"{config.store.path}: warning: {kind} '{name}' shares the slug '{slug}' with another name")
+    drafts = sum(post.draft for post in result.posts)
+    scheduled = len(result.posts) - len(build.published) - drafts
+    errors = _errors(result.problems)
+    warnings = len(result.problems) - errors + len(build.collisions)
+    print(
+        f"{len(result.posts)} posts ({len(build.published)} published, {drafts} drafts, "
+        f"{scheduled} scheduled), {errors} skipped with errors, {warnings} warnings"
+    )
+
+
+def format_problem(config: Config, problem: Problem) -> str:
+    """`path:line: severity: message`, the path as a user can open it from here."""
+    path = config.store.path / problem.path
+    try:
+        shown = str(path.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(path)
+    return f"{shown}:{problem.line}: {problem.severity}: {problem.message}"
+
+
+def _errors(problems: tuple[Problem, ...]) -> int:
+    return sum(problem.severity == "error" for problem in problems)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

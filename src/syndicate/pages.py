@@ -1,0 +1,248 @@
+"""The HTML pages: each listing (the site, every category, every tag) paginated,
+one page per post, the 404 page, and the stylesheet they share.
+
+Every link is absolute from `site.base_url`; nothing here reads the clock, so the
+same listings and config always give the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from syndicate import urls
+from syndicate.config import Config
+from syndicate.listings import Listing, Listings
+from syndicate.posts import Entry
+
+_STYLESHEET_PATH = "/style.css"
+# Where each listing's feeds live, relative to the listing's path.
+_ATOM_FILE = "atom.xml"
+_RSS_FILE = "rss.xml"
+_JSON_FILE = "feed.json"
+
+
+@dataclass(frozen=True)
+class _Feeds:
+    """One listing's three feeds, as autodiscovery links and visible links."""
+
+    title: str
+    atom: str
+    rss: str
+    json: str
+
+
+@dataclass(frozen=True)
+class _Link:
+    text: str
+    href: str | None  # None when the name has no slug, so no page to link to
+
+
+@dataclass(frozen=True)
+class _Date:
+    rfc3339: str
+    text: str  # YYYY-MM-DD
+
+
+@dataclass(frozen=True)
+class _Item:
+    """An entry as a listing page shows it."""
+
+    title: str
+    url: str
+    excerpt: str
+    category: _Link | None
+    date: _Date
+
+
+@dataclass(frozen=True)
+class _PageLink:
+    number: int
+    href: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class _Pager:
+    previous: str | None
+    next: str | None
+    pages: tuple[_PageLink, ...]
+
+
+def render_pages(listings: Listings, config: Config) -> dict[str, bytes]:
+    """Site path -> UTF-8 HTML: every listing page, every post page, and "/style.css"."""
+    pages: dict[str, bytes] = {}
+    for listing in listings.all():
+        pages.update(_listing_pages(listing, config))
+    categories = {listing.slug: listing for listing in listings.categories}
+    for entry in listings.site.entries:
+        # Slugs are meant to be unique; if two posts share one, the newer keeps the page.
+        path = urls.post_path(entry.post.slug)
+        if path not in pages:
+            pages[path] = _post_page(entry, path, categories, config)
+    pages[_STYLESHEET_PATH] = _stylesheet()
+    return pages
+
+
+def not_found_page(config: Config) -> bytes:
+    """The HTML 404 page, in the same layout as every other page."""
+    return _render(
+        "not_found.html",
+        **_layout(config, title=f"Not found · {config.site.title}", path=None),
+        feeds=(_feeds(_site_listing(), config),),
+        lang=config.site.language,
+    )
+
+
+@lru_cache(maxsize=1)
+def _stylesheet() -> bytes:
+    return resources.files("syndicate").joinpath("static/style.css").read_bytes()
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("syndicate", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(template: str, **context: Any) -> bytes:
+    return _environment().get_template(template).render(**context).encode("utf-8")
+
+
+def _listing_pages(listing: Listing, config: Config) -> Iterator[tuple[str, bytes]]:
+    per_page = config.page.per_page
+    count = max(1, -(-len(listing.entries) // per_page))  # an empty listing still has page 1
+    heading = _heading(listing, config)
+    feeds = (_feeds(listing, config),)
+    tz = config.tz
+    for number in range(1, count + 1):
+        path = urls.page_path(listing.path, number)
+        chunk = listing.entries[(number - 1) * per_page : number * per_page]
+        title_parts = [heading] if listing.kind != "site" else []
+        if number > 1:
+            title_parts.append(f"Page {number}")
+        title = " · ".join([*title_parts, config.site.title])
+        yield (
+            path,
+            _render(
+                "listing.html",
+                **_layout(config, title=title, path=path),
+                feeds=feeds,
+                lang=config.site.language,
+                heading=heading,
+                items=tuple(_item(entry, config, tz) for entry in chunk),
+                pager=_pager(listing, number, count, config) if count > 1 else None,
+            ),
+        )
+
+
+def _post_page(entry: Entry, path: str, categories: Mapping[str, Listing], config: Config) -> bytes:
+    post = entry.post
+    feeds = [_feeds(_site_listing(), config)]
+    category = categories.get(urls.slugify(post.category)) if post.category else None
+    if category is not None:
+        feeds.append(_feeds(category, config))
+    tz = config.tz
+    return _render(
+        "post.html",
+        **_layout(config, title=f"{_title(entry)} · {config.site.title}", path=path),
+        feeds=tuple(feeds),
+        lang=post.lang or config.site.language,
+        post_title=_title(entry),
+        date=_date(post.date, tz),
+        updated=_date(post.updated, tz) if post.updated is not None else None,
+        author=post.author,
+        category=_category(post.category, config) if post.category else None,
+        tags=tuple(_link(tag, urls.tag_path, config) for tag in post.tags),
+        html=entry.html,
+    )
+
+
+def _layout(config: Config, *, title: str, path: str | None) -> dict[str, Any]:
+    """What the shared layout (base.html) needs besides the feeds and the language."""
+    base = config.site.base_url
+    return {
+        "title": title,
+        "canonical": urls.absolute(base, path) if path is not None else None,
+        "stylesheet": urls.absolute(base, _STYLESHEET_PATH),
+        "home": urls.absolute(base, "/"),
+        "site_title": config.site.title,
+        "subtitle": config.site.subtitle,
+        "banner": config.page.banner,
+    }
+
+
+def _site_listing() -> Listing:
+    return Listing("site", "", "", "/", ())
+
+
+def _heading(listing: Listing, config: Config) -> str:
+    if listing.kind == "category":
+        return f"Category: {listing.name}"
+    if listing.kind == "tag":
+        return f"Tag: {listing.name}"
+    return config.page.heading
+
+
+def _feeds(listing: Listing, config: Config) -> _Feeds:
+    base = config.site.base_url
+    title = config.site.title if listing.kind == "site" else f"{config.site.title} · {listing.name}"
+    return _Feeds(
+        title=title,
+        atom=urls.absolute(base, listing.path + _ATOM_FILE),
+        rss=urls.absolute(base, listing.path + _RSS_FILE),
+        json=urls.absolute(base, listing.path + _JSON_FILE),
+    )
+
+
+def _pager(listing: Listing, number: int, count: int, config: Config) -> _Pager:
+    def href(n: int) -> str:
+        return urls.absolute(config.site.base_url, urls.page_path(listing.path, n))
+
+    return _Pager(
+        previous=href(number - 1) if number > 1 else None,
+        next=href(number + 1) if number < count else None,
+        pages=tuple(_PageLink(n, href(n), n == number) for n in range(1, count + 1)),
+    )
+
+
+def _item(entry: Entry, config: Config, tz: tzinfo) -> _Item:
+    post = entry.post
+    return _Item(
+        title=_title(entry),
+        url=entry.url,
+        excerpt=entry.excerpt,
+        category=_category(post.category, config) if post.category else None,
+        date=_date(post.date, tz),
+    )
+
+
+def _title(entry: Entry) -> str:
+    return entry.post.title or "(untitled)"
+
+
+def _category(name: str, config: Config) -> _Link:
+    return _link(name, urls.category_path, config)
+
+
+def _link(name: str, path_of: Callable[[str], str], config: Config) -> _Link:
+    slug = urls.slugify(name)
+    return _Link(name, urls.absolute(config.site.base_url, path_of(slug)) if slug else None)
+
+
+def _date(moment: datetime, tz: tzinfo) -> _Date:
+    """The moment in the site's time zone: RFC 3339 for machines, YYYY-MM-DD for people."""
+    local = moment.astimezone(tz)
+    return _Date(local.isoformat(timespec="seconds"), local.date().isoformat())

@@ -1,0 +1,51 @@
+"""Write a Build to disk for static hosting, switching atomically.
+
+`DIR` becomes a symbolic link to a complete copy in `DIR.builds/`; the
+switch is one rename, so a web server reading `DIR` sees the old build or
+the new one, never a mix. Older copies are removed afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from syndicate.build import Build
+
+
+class WriteError(Exception):
+    pass
+
+
+def file_name(path: str) -> str:
+    """The file a site path is written to: '/' -> 'index.html', '/page/2/' -> 'page/2/index.html'."""
+    relative = path.lstrip("/")
+    return relative + "index.html" if relative == "" or relative.endswith("/") else relative
+
+
+def write_build(build: Build, out: Path) -> Path:
+    """Write every resource under a new folder and point `out` at it; returns that folder."""
+    out = out.absolute()
+    if out.exists() and not out.is_symlink():
+        if not out.is_dir() or any(out.iterdir()):
+            raise WriteError(f"{out}: exists and is not a syndicate output (remove it first)")
+        out.rmdir()
+    builds = out.with_name(out.name + ".builds")
+    builds.mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkdtemp(prefix="build-", dir=builds))
+    for path, resource in build.resources.items():
+        destination = target / file_name(path)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(resource.body)
+        os.chmod(destination, 0o644)
+    os.chmod(target, 0o755)
+
+    link = builds / (target.name + ".link")
+    os.symlink(os.path.relpath(target, out.parent), link)
+    os.replace(link, out)  # atomic: readers see the old build or the new one
+    for old in builds.iterdir():
+        if old != target:
+            shutil.rmtree(old, ignore_errors=True)
+    return target
