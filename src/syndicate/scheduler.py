@@ -1,0 +1,123 @@
+"""Keeping the Build current: rebuild on an interval and when a post falls due.
+
+`Site` holds the Build being served. A rebuild makes a new Build and swaps
+it in with one assignment, so a request that read `site.build` answers
+wholly from one Build. A failed rebuild keeps the last good Build serving
+and is remembered (and logged once) until a rebuild succeeds again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from syndicate.build import Build, make_build
+from syndicate.config import Config
+from syndicate.render import Renderer
+from syndicate.store import PostStore, StoreResult
+
+log = logging.getLogger("syndicate")
+
+
+@dataclass(frozen=True)
+class RebuildError:
+    message: str
+    since: datetime  # first failure of this kind
+    last: datetime  # most recent failure
+
+
+class Site:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store = PostStore(config)
+        self.renderer = Renderer(config)
+        self.build: Build | None = None
+        self.error: RebuildError | None = None
+        self.checked_at: datetime | None = None  # the last rebuild attempt
+        self.rebuilds = 0  # rebuilds that made a new Build
+        self._lock = threading.Lock()
+        self._last_input: tuple[StoreResult, frozenset[str]] | None = None
+        self._scheduler: BackgroundScheduler | None = None
+
+    def rebuild(self, now: datetime | None = None) -> bool:
+        """Make a new Build if anything changed; False (and the old Build kept) on failure."""
+        with self._lock:
+            now = now or datetime.now(UTC)
+            self.checked_at = now
+            try:
+                self._rebuild(now)
+            except Exception as exc:
+                self._failed(exc, now)
+                return False
+            if self.error is not None:
+                log.info("rebuild succeeded again after: %s", self.error.message)
+                self.error = None
+            self._schedule_due()
+            return True
+
+    def _rebuild(self, now: datetime) -> None:
+        result = self.store.load()
+        published = frozenset(post.id for post in result.posts if post.is_published(now))
+        if self.build is not None and self._last_input == (result, published):
+            return  # nothing changed: the current Build is still exact
+        self.build = make_build(result, self.config, now, self.renderer, previous=self.build)
+        self._last_input = (result, published)
+        self.rebuilds += 1
+        log.info(
+            "built %d resources from %d posts (%d skipped)",
+            len(self.build.resources),
+            len(self.build.published),
+            sum(p.severity == "error" for p in result.problems),
+        )
+
+    def _failed(self, exc: Exception, now: datetime) -> None:
+        message = f"{type(exc).__name__}: {exc}" if not _is_expected(exc) else str(exc)
+        if self.error is not None and self.error.message == message:
+            self.error = RebuildError(message, self.error.since, now)
+            return  # already logged: once per distinct error, not every interval
+        self.error = RebuildError(message, now, now)
+        if _is_expected(exc):
+            log.error("rebuild failed, still serving the last good build: %s", message)
+        else:
+            log.exception("rebuild failed, still serving the last good build: %s", message)
+
+    # Scheduling
+
+    def start(self) -> None:
+        """Rebuild every `build.interval` seconds, and at the moment each scheduled post is due."""
+        scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
+        scheduler.add_job(self.rebuild, "interval", seconds=self.config.build.interval, id="interval")
+        self._scheduler = scheduler
+        scheduler.start()
+        self._schedule_due()
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    def _schedule_due(self) -> None:
+        scheduler = self._scheduler
+        due = self.build.next_due if self.build else None
+        if scheduler is None or due is None:
+            return
+        # Build "as of" the due time itself, so a timer that wakes a hair early still publishes.
+        scheduler.add_job(
+            self.rebuild,
+            "date",
+            run_date=due,
+            args=[due],
+            id="due",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+
+def _is_expected(exc: Exception) -> bool:
+    from syndicate.store import StoreError
+
+    return isinstance(exc, StoreError | OSError)

@@ -1,0 +1,39 @@
+"""`syndicate serve`: the first Build, then uvicorn and the rebuild schedule."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+
+from syndicate.config import Config
+from syndicate.scheduler import Site
+from syndicate.web import create_app
+
+log = logging.getLogger("syndicate")
+
+
+def serve(config: Config, host: str | None = None, port: int | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    site = Site(config)
+    # The first Build is made before the port is opened: no request ever finds nothing to serve.
+    if not site.rebuild():
+        assert site.error is not None
+        print(f"syndicate: error: first build failed: {site.error.message}", file=sys.stderr)
+        return 1
+    app = create_app(site)  # its lifespan runs the rebuild schedule
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host or config.server.host,
+            port=config.server.port if port is None else port,
+            proxy_headers=False,  # forwarded headers never change an output
+            server_header=False,
+            timeout_graceful_shutdown=3,
+            log_config=None,
+        )
+    )
+    server.run()
+    return 0 if server.started else 1

@@ -1,0 +1,200 @@
+"""HTTP semantics of the app: lookups, 404s, redirects, conditional GET, compression."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+import brotli
+import pytest
+from conftest import make_config, write
+from starlette.testclient import TestClient
+
+from syndicate.scheduler import Site
+from syndicate.web import create_app
+
+POST = (
+    "---\ntitle: {title}\ndate: 2026-01-{day:02d}T10:00:00+08:00\n"
+    "category: 强化学习\ntags: [rl]\n---\n{body}\n"
+)
+
+
+@pytest.fixture
+def site(store: Path) -> Site:
+    for day in range(1, 16):
+        write(store, f"post-{day}.md", POST.format(title=f"Post {day}", day=day, body="Text " * 80))
+    site = Site(make_config(store))
+    assert site.rebuild()
+    return site
+
+
+@pytest.fixture
+def client(site: Site) -> TestClient:
+    return TestClient(create_app(site))  # not entered: no scheduler runs in these tests
+
+
+def test_every_resource_is_served_with_its_type(client: TestClient, site: Site) -> None:
+    assert site.build is not None
+    for path, resource in site.build.resources.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"] == resource.media_type
+        assert response.content == resource.body
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type"),
+    [
+        ("/atom.xml", "application/atom+xml; charset=utf-8"),
+        ("/rss.xml", "application/rss+xml; charset=utf-8"),
+        ("/feed.json", "application/feed+json; charset=utf-8"),
+        ("/", "text/html; charset=utf-8"),
+        ("/categories/强化学习/atom.xml", "application/atom+xml; charset=utf-8"),
+        ("/categories/%E5%BC%BA%E5%8C%96%E5%AD%A6%E4%B9%A0/", "text/html; charset=utf-8"),
+    ],
+)
+def test_media_types(client: TestClient, path: str, media_type: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == media_type
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_html_has_a_csp_without_inline_script(client: TestClient) -> None:
+    policy = client.get("/").headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src" not in policy and "unsafe-inline" not in policy
+    assert "content-security-policy" not in client.get("/atom.xml").headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/page/99/",
+        "/categories/nope/",
+        "/tags/nope/atom.xml",
+        "/nothing",
+        "/posts/%2e%2e/atom.xml",
+        "/categories%2Frl/",
+        "/atom.xml%00",
+        "/a\\b",
+    ],
+)
+def test_unknown_paths_get_a_real_404_page(client: TestClient, path: str) -> None:
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "Not found" in response.text
+
+
+def test_missing_trailing_slash_redirects_to_base_url(client: TestClient) -> None:
+    response = client.get("/page/2", follow_redirects=False, headers={"Host": "evil.example"})
+    assert response.status_code == 301
+    assert response.headers["location"] == "https://blog.example/page/2/"
+
+
+def test_host_and_forwarded_headers_never_change_outputs(client: TestClient) -> None:
+    plain = client.get("/atom.xml").content
+    forged = client.get(
+        "/atom.xml",
+        headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example", "Forwarded": "host=evil"},
+    ).content
+    assert plain == forged
+    assert b"evil" not in forged
+
+
+def test_head_matches_get_without_body(client: TestClient) -> None:
+    get = client.get("/rss.xml")
+    head = client.head("/rss.xml")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert client.head("/nope").status_code == 404
+
+
+def test_other_methods_are_refused(client: TestClient) -> None:
+    assert client.post("/atom.xml").status_code == 405
+
+
+def test_conditional_get_with_etag(client: TestClient) -> None:
+    first = client.get("/atom.xml", headers={"Accept-Encoding": "identity"})
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        again = client.get("/atom.xml", headers={"If-None-Match": header, "Accept-Encoding": "identity"})
+        assert again.status_code == 304, header
+        assert again.content == b""
+        assert again.headers["etag"] == etag
+        assert again.headers["cache-control"] == first.headers["cache-control"]
+        assert again.headers["vary"] == "Accept-Encoding"
+    changed = client.get("/atom.xml", headers={"If-None-Match": '"stale"'})
+    assert changed.status_code == 200
+
+
+def test_if_none_match_takes_precedence_over_if_modified_since(client: TestClient) -> None:
+    first = client.get("/atom.xml")
+    last_modified = first.headers["last-modified"]
+    assert client.get("/atom.xml", headers={"If-Modified-Since": last_modified}).status_code == 304
+    both = client.get("/atom.xml", headers={"If-None-Match": '"stale"', "If-Modified-Since": last_modified})
+    assert both.status_code == 200
+    assert client.get("/atom.xml", headers={"If-Modified-Since": "garbage"}).status_code == 200
+    older = format_datetime(datetime(2020, 1, 1, tzinfo=UTC), usegmt=True)
+    assert client.get("/atom.xml", headers={"If-Modified-Since": older}).status_code == 200
+
+
+def test_last_modified_is_the_newest_post_update(client: TestClient) -> None:
+    assert client.get("/atom.xml").headers["last-modified"] == "Thu, 15 Jan 2026 02:00:00 GMT"
+
+
+@pytest.mark.parametrize(
+    ("accept", "encoding"),
+    [
+        ("gzip", "gzip"),
+        ("br", "br"),
+        ("gzip, br", "br"),
+        ("br;q=0.5, gzip", "gzip"),
+        ("br;q=0, gzip;q=0", None),
+        ("identity", None),
+        ("", None),
+        ("*", "br"),
+        ("x-gzip", "gzip"),
+    ],
+)
+def test_compression_follows_accept_encoding(client: TestClient, accept: str, encoding: str | None) -> None:
+    plain = client.get("/", headers={"Accept-Encoding": "identity"})
+    response = client.get("/", headers={"Accept-Encoding": accept})
+    assert response.headers.get("content-encoding") == encoding
+    assert response.headers["vary"] == "Accept-Encoding"
+    assert response.content == plain.content  # the client decodes
+    if encoding is not None:
+        assert response.headers["etag"] != plain.headers["etag"]  # each representation its own tag
+
+
+def test_compressed_bodies_are_made_once_per_build(site: Site) -> None:
+    assert site.build is not None
+    resource = site.build.resources["/atom.xml"]
+    assert resource.gzip is not None and resource.br is not None
+    assert gzip.decompress(resource.gzip.body) == resource.body
+    assert brotli.decompress(resource.br.body) == resource.body
+
+
+def test_cache_control_for_feeds_and_pages(client: TestClient) -> None:
+    assert client.get("/atom.xml").headers["cache-control"] == "public, max-age=300"
+    assert client.get("/").headers["cache-control"] == "public, max-age=60"
+
+
+def test_healthz(client: TestClient, site: Site, store: Path) -> None:
+    write(store, "broken.md", "---\ntitle: [\n---\n")
+    site.rebuild()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    health = json.loads(response.text)
+    assert health["status"] == "ok"
+    assert health["posts"] == 15
+    assert health["skipped"][0]["path"] == "broken.md"
+    assert health["last_error"] is None
+    assert health["build_time"] is not None
