@@ -3,101 +3,22 @@
 from __future__ import annotations
 
 import http.client
-import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import feedparser
 import httpx2 as httpx
 import pytest
 from conftest import write
 from lxml import etree
+from serving import CONFIG, Server, free_port, start, stop, wait_for
 
-CONFIG = """
-[site]
-title = "E2E"
-base_url = "http://127.0.0.1:{port}/"
-timezone = "UTC"
-id_authority = "e2e.example,2026"
-[store]
-path = "content"
-[build]
-interval = {interval}
-"""
 POST = "---\ntitle: {title}\ndate: {date}\ncategory: Systems\ntags: [python]\n---\n{body}\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
-    url: str
-    store: Path
-    log: Path
-
-    def get(self, path: str, **headers: str) -> httpx.Response:
-        return httpx.get(self.url + path.lstrip("/"), headers=headers, timeout=10)
-
-    def feed(self, path: str = "/atom.xml") -> feedparser.FeedParserDict:
-        response = self.get(path)
-        assert response.status_code == 200
-        return feedparser.parse(response.content)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
-def start(tmp_path: Path, interval: int = 1) -> Server:
-    port = free_port()
-    store = tmp_path / "content"
-    store.mkdir(exist_ok=True)
-    config = tmp_path / "syndicate.toml"
-    config.write_text(CONFIG.format(port=port, interval=interval), encoding="utf-8")
-    log = tmp_path / "server.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "syndicate.cli", "serve", "--config", str(config), "--port", str(port)],
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("SYNDICATE_")},
-    )
-    server = Server(process, f"http://127.0.0.1:{port}/", store, log)
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError("server exited: " + log.read_text())
-        try:
-            return server.get("/healthz").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    wait_for(ready)
-    return server
-
-
-def stop(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGTERM)
-        server.process.wait(timeout=10)
 
 
 @pytest.fixture
