@@ -104,3 +104,11 @@ def test_cli_reports_a_bad_config_in_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         "syndicate: error: site.base_url: expected an absolute http(s) URL, got 'not a url'"
     ]
+
+
+def test_readme_documents_every_key() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for section in dataclasses.fields(Config):
+        for key in dataclasses.fields(getattr(Config(), section.name)):
+            assert f"`{section.name}.{key.name}`" in readme
+            assert f"`SYNDICATE_{section.name.upper()}_{key.name.upper()}`" in readme

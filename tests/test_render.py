@@ -118,3 +118,9 @@ def test_excerpt_uses_site_language_placeholders(tmp_path: Path) -> None:
     config = dataclasses.replace(config, excerpt=dataclasses.replace(config.excerpt, length=20))
     (entry,) = Renderer(config).entries([make_post("开始\n\n```\ncode\n```\n\n$$\nx\n$$\n")])
     assert entry.excerpt == "开始 [代码] [公式]"
+
+
+def test_post_headings_sit_below_the_page_title() -> None:
+    html = render("# Top\n\n## 简介 Intro\n\nText.\n")
+    assert html.startswith('<h2 id="top">Top</h2>\n<h3 id="简介-intro">简介 Intro</h3>')
+    assert "<h1" not in html

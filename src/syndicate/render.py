@@ -10,6 +10,7 @@ import threading
 from urllib.parse import urljoin
 
 import markdown
+from markdown.extensions.toc import slugify_unicode
 import nh3
 
 from syndicate.config import Config
@@ -18,8 +19,17 @@ from syndicate.posts import Entry, Post
 from syndicate.urls import absolute, post_path
 from syndicate.xmlchars import strip_forbidden
 
-_EXTENSIONS = ["pymdownx.superfences", "tables", "footnotes", "pymdownx.arithmatex", "pymdownx.highlight"]
-_EXTENSION_CONFIGS = {
+_EXTENSIONS = [
+    "pymdownx.superfences",
+    "tables",
+    "footnotes",
+    "pymdownx.arithmatex",
+    "pymdownx.highlight",
+    "toc",
+]
+_EXTENSION_CONFIGS: dict[str, dict[str, object]] = {
+    # The page's title is its only h1: a post's own "# Heading" becomes an h2, and so on down.
+    "toc": {"baselevel": 2, "slugify": slugify_unicode},
     # Math stays as TeX in \( \) and \[ \] for a client-side renderer.
     "pymdownx.arithmatex": {"generic": True},
     # No server-side highlighting: plain <pre><code class="language-x">, the same on every machine.
