@@ -21,9 +21,9 @@ from syndicate.pages import render_pages
 from syndicate.posts import Post, Problem
 from syndicate.render import Renderer
 from syndicate.store import StoreResult
-from syndicate.urls import post_path
+from syndicate.urls import ATOM_FILE, JSON_FILE, RSS_FILE, post_path
 
-_FEED_WRITERS = {"atom.xml": atom_feed, "rss.xml": rss_feed, "feed.json": json_feed}
+_FEED_WRITERS = {ATOM_FILE: atom_feed, RSS_FILE: rss_feed, JSON_FILE: json_feed}
 _PAGE_SUFFIX = re.compile(r"page/\d+/$")
 _TEXT_TYPES = {".html": "text/html", ".css": "text/css"}
 

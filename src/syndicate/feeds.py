@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,21 +17,28 @@ from feedgen.feed import FeedGenerator
 from syndicate.config import Config
 from syndicate.listings import Listing
 from syndicate.posts import Entry, Post
-from syndicate.urls import absolute, category_path, slugify, tag_path, tag_uri
+from syndicate.urls import (
+    ATOM_FILE,
+    JSON_FILE,
+    RSS_FILE,
+    absolute,
+    category_path,
+    slugify,
+    tag_path,
+    tag_uri,
+)
+from syndicate.xmlchars import strip_forbidden
 
 FEED_FILES = {
-    "atom.xml": "application/atom+xml",
-    "rss.xml": "application/rss+xml",
-    "feed.json": "application/feed+json",
+    ATOM_FILE: "application/atom+xml",
+    RSS_FILE: "application/rss+xml",
+    JSON_FILE: "application/feed+json",
 }
 
 GENERATOR = "syndicate"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # What an empty feed says it was updated: fixed, so that its bytes are too.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-# Characters XML 1.0 forbids (C0 controls, lone surrogates, U+FFFE/U+FFFF); lxml refuses them.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 _LISTING_SUBTITLES = {
     "en": {"category": "Posts in the category {}", "tag": "Posts tagged {}"},
@@ -47,12 +53,12 @@ def feed_title(listing: Listing, config: Config) -> str:
 
 
 def atom_feed(listing: Listing, config: Config) -> bytes:
-    data: bytes = _generator(listing, config, "atom.xml").atom_str(pretty=True)
+    data: bytes = _generator(listing, config, ATOM_FILE).atom_str(pretty=True)
     return data
 
 
 def rss_feed(listing: Listing, config: Config) -> bytes:
-    data: bytes = _generator(listing, config, "rss.xml").rss_str(pretty=True)
+    data: bytes = _generator(listing, config, RSS_FILE).rss_str(pretty=True)
     return data
 
 
@@ -62,7 +68,7 @@ def json_feed(listing: Listing, config: Config) -> bytes:
         "version": JSON_FEED_VERSION,
         "title": _clean(feed_title(listing, config)),
         "home_page_url": absolute(base, listing.path),
-        "feed_url": absolute(base, listing.path + "feed.json"),
+        "feed_url": absolute(base, listing.path + JSON_FILE),
     }
     subtitle = _subtitle(listing, config)
     if subtitle:
@@ -81,7 +87,7 @@ def _generator(listing: Listing, config: Config, filename: str) -> Any:
     entries = _newest(listing, config)
     updated = max((entry.post.last_modified for entry in entries), default=EPOCH)
 
-    rss = filename == "rss.xml"
+    rss = filename == RSS_FILE
     # RSS readers take every <description> as HTML, so plain text is escaped once more.
     description = _escape if rss else _clean
 
@@ -191,7 +197,8 @@ def _asset_url(config: Config, url: str) -> str:
 
 
 def _clean(text: str) -> str:
-    return _NOT_XML.sub("", text)
+    """Texts are cleaned on the way in already; this keeps lxml from ever raising on one."""
+    return strip_forbidden(text)
 
 
 def _escape(text: str) -> str:

@@ -18,14 +18,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from syndicate import urls
 from syndicate.config import Config
+from syndicate.feeds import feed_title
 from syndicate.listings import Listing, Listings
 from syndicate.posts import Entry
 
 _STYLESHEET_PATH = "/style.css"
-# Where each listing's feeds live, relative to the listing's path.
-_ATOM_FILE = "atom.xml"
-_RSS_FILE = "rss.xml"
-_JSON_FILE = "feed.json"
 
 
 @dataclass(frozen=True)
@@ -198,12 +195,11 @@ def _heading(listing: Listing, config: Config) -> str:
 
 def _feeds(listing: Listing, config: Config) -> _Feeds:
     base = config.site.base_url
-    title = config.site.title if listing.kind == "site" else f"{config.site.title} · {listing.name}"
     return _Feeds(
-        title=title,
-        atom=urls.absolute(base, listing.path + _ATOM_FILE),
-        rss=urls.absolute(base, listing.path + _RSS_FILE),
-        json=urls.absolute(base, listing.path + _JSON_FILE),
+        title=feed_title(listing, config),
+        atom=urls.absolute(base, listing.path + urls.ATOM_FILE),
+        rss=urls.absolute(base, listing.path + urls.RSS_FILE),
+        json=urls.absolute(base, listing.path + urls.JSON_FILE),
     )
 
 

@@ -10,8 +10,8 @@ import threading
 from urllib.parse import urljoin
 
 import markdown
-from markdown.extensions.toc import slugify_unicode
 import nh3
+from markdown.extensions.toc import slugify_unicode
 
 from syndicate.config import Config
 from syndicate.excerpt import make_excerpt

@@ -12,6 +12,11 @@ from urllib.parse import quote
 
 _NOT_SLUG = re.compile(r"[^\w]+")
 
+# Every listing's feeds live beside its first page: "/atom.xml", "/tags/llm/atom.xml", ...
+ATOM_FILE = "atom.xml"
+RSS_FILE = "rss.xml"
+JSON_FILE = "feed.json"
+
 
 def slugify(name: str) -> str:
     """A readable slug: letters of any script and digits, lower-cased, joined by '-'."""
