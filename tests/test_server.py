@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import httpx2 as httpx
 import pytest
 from conftest import write
 from lxml import etree
-from serving import CONFIG, Server, free_port, start, stop, wait_for
+from serving import CONFIG, Server, free_port, launch, start, stop, wait_for
 
 POST = "---\ntitle: {title}\ndate: {date}\ncategory: Systems\ntags: [python]\n---\n{body}\n"
 
@@ -182,3 +183,17 @@ def test_first_build_failure_exits_with_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines()[-1].startswith("syndicate: error: first build failed:")
     assert "store folder does not exist" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_json_logs_one_object_per_line(tmp_path: Path) -> None:
+    write(tmp_path / "content", "a.md", POST.format(title="A", date="2026-01-01", body="."))
+    port = free_port()
+    config = tmp_path / "syndicate.toml"
+    config.write_text(CONFIG.format(port=port, interval=60), encoding="utf-8")
+    log = tmp_path / "server.log"
+    server = launch(config, port, tmp_path / "content", log, SYNDICATE_SERVER_LOG_FORMAT="json")
+    server.get("/atom.xml")
+    stop(server)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert {"time", "level", "logger", "message"} <= set(lines[0])
+    assert any('"GET /atom.xml HTTP/1.1" 200' in line["message"] for line in lines)  # the access log

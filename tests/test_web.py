@@ -198,3 +198,19 @@ def test_healthz(client: TestClient, site: Site, store: Path) -> None:
     assert health["skipped"][0]["path"] == "broken.md"
     assert health["last_error"] is None
     assert health["build_time"] is not None
+
+
+def test_metrics_count_requests_and_builds(client: TestClient) -> None:
+    etag = client.get("/atom.xml").headers["etag"]
+    client.get("/atom.xml", headers={"If-None-Match": etag})
+    client.get("/nope/")
+    text = client.get("/metrics").text
+    assert 'syndicate_http_requests_total{route="feed",status="200"} 1.0' in text
+    assert 'syndicate_http_requests_total{route="feed",status="304"} 1.0' in text
+    assert 'syndicate_http_requests_total{route="page",status="404"} 1.0' in text
+    assert "syndicate_http_not_modified_ratio 0.333" in text
+    assert 'syndicate_rebuilds_total{result="changed"} 1.0' in text
+    assert "syndicate_posts_published 15.0" in text
+    assert "syndicate_posts_skipped 0.0" in text
+    assert "syndicate_build_age_seconds" in text
+    assert "syndicate_rebuild_duration_seconds_total" in text

@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     _add_config(serve)
     serve.add_argument("--host", help="address to listen on (default: server.host)")
     serve.add_argument("--port", type=int, help="port to listen on (default: server.port)")
+    serve.add_argument(
+        "--log-format", choices=("text", "json"), help="text or JSON log lines (default: server.log_format)"
+    )
 
     args = parser.parse_args(argv)
     try:
@@ -39,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             return _build(config, args.out)
         from syndicate.server import serve as run_server  # imports uvicorn only when serving
 
-        return run_server(config, host=args.host, port=args.port)
+        return run_server(config, host=args.host, port=args.port, log_format=args.log_format)
     except (ConfigError, StoreError, WriteError) as exc:
         print(f"syndicate: error: {exc}", file=sys.stderr)
         return 2

@@ -79,6 +79,7 @@ class ServerConfig:
     port: int = 8000
     feed_max_age: int = 300  # Cache-Control max-age for feeds, seconds
     page_max_age: int = 60  # Cache-Control max-age for HTML pages, seconds
+    log_format: str = "text"  # "text" or "json" (one object per line)
 
 
 @dataclass(frozen=True)
@@ -301,4 +302,5 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "server.port": _port,
     "server.feed_max_age": _not_negative,
     "server.page_max_age": _not_negative,
+    "server.log_format": _one_of("text", "json"),
 }

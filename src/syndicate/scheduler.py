@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,6 +31,15 @@ class RebuildError:
     last: datetime  # most recent failure
 
 
+@dataclass
+class RebuildStats:
+    changed: int = 0  # rebuilds that made a new Build
+    unchanged: int = 0  # rebuilds that found nothing to change
+    failed: int = 0
+    seconds: float = 0.0  # total time spent rebuilding
+    last_seconds: float = 0.0
+
+
 class Site:
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -38,7 +48,7 @@ class Site:
         self.build: Build | None = None
         self.error: RebuildError | None = None
         self.checked_at: datetime | None = None  # the last rebuild attempt
-        self.rebuilds = 0  # rebuilds that made a new Build
+        self.stats = RebuildStats()
         self._lock = threading.Lock()
         self._last_input: tuple[StoreResult, frozenset[str]] | None = None
         self._scheduler: BackgroundScheduler | None = None
@@ -48,31 +58,40 @@ class Site:
         with self._lock:
             now = now or datetime.now(UTC)
             self.checked_at = now
+            started = time.perf_counter()
             try:
-                self._rebuild(now)
+                changed = self._rebuild(now)
             except Exception as exc:
+                self.stats.failed += 1
                 self._failed(exc, now)
                 return False
+            finally:
+                self.stats.last_seconds = time.perf_counter() - started
+                self.stats.seconds += self.stats.last_seconds
+            if changed:
+                self.stats.changed += 1
+            else:
+                self.stats.unchanged += 1
             if self.error is not None:
                 log.info("rebuild succeeded again after: %s", self.error.message)
                 self.error = None
             self._schedule_due()
             return True
 
-    def _rebuild(self, now: datetime) -> None:
+    def _rebuild(self, now: datetime) -> bool:
         result = self.store.load()
         published = frozenset(post.id for post in result.posts if post.is_published(now))
         if self.build is not None and self._last_input == (result, published):
-            return  # nothing changed: the current Build is still exact
+            return False  # nothing changed: the current Build is still exact
         self.build = make_build(result, self.config, now, self.renderer, previous=self.build)
         self._last_input = (result, published)
-        self.rebuilds += 1
         log.info(
             "built %d resources from %d posts (%d skipped)",
             len(self.build.resources),
             len(self.build.published),
             sum(p.severity == "error" for p in result.problems),
         )
+        return True
 
     def _failed(self, exc: Exception, now: datetime) -> None:
         message = f"{type(exc).__name__}: {exc}" if not _is_expected(exc) else str(exc)

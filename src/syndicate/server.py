@@ -8,15 +8,17 @@ import sys
 import uvicorn
 
 from syndicate.config import Config
+from syndicate.logs import configure_logging
 from syndicate.scheduler import Site
 from syndicate.web import create_app
 
 log = logging.getLogger("syndicate")
 
 
-def serve(config: Config, host: str | None = None, port: int | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+def serve(
+    config: Config, host: str | None = None, port: int | None = None, log_format: str | None = None
+) -> int:
+    configure_logging(log_format or config.server.log_format)
     site = Site(config)
     # The first Build is made before the port is opened: no request ever finds nothing to serve.
     if not site.rebuild():

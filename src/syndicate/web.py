@@ -13,11 +13,13 @@ from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from syndicate.build import Build, Resource, Variant
+from syndicate.metrics import CONTENT_TYPE, Metrics
 from syndicate.pages import not_found_page
 from syndicate.scheduler import Site
 from syndicate.urls import absolute
@@ -33,6 +35,7 @@ def create_app(site: Site) -> Starlette:
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
     not_found = not_found_page(config)
+    metrics = Metrics(site)
 
     def security_headers(media_type: str) -> dict[str, str]:
         headers = {"X-Content-Type-Options": "nosniff"}
@@ -73,6 +76,9 @@ def create_app(site: Site) -> Starlette:
             media_type="application/json",
         )
 
+    async def prometheus(request: Request) -> Response:
+        return Response(metrics.render(), headers={"Cache-Control": "no-store"}, media_type=CONTENT_TYPE)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         site.start()  # rebuilds run while the server runs, and stop with it
@@ -84,8 +90,10 @@ def create_app(site: Site) -> Starlette:
     return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/metrics", prometheus, methods=["GET", "HEAD"]),
             Route("/{path:path}", serve, methods=["GET", "HEAD"]),
         ],
+        middleware=[Middleware(metrics.middleware)],
         lifespan=lifespan,
     )
 

@@ -1,0 +1,120 @@
+"""`/metrics` in the Prometheus text format.
+
+Requests are counted by a small ASGI middleware; everything about builds is
+read from the Site when Prometheus scrapes, so the rebuild code knows
+nothing of metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from syndicate.scheduler import Site
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_FEED_ENDINGS = ("/atom.xml", "/rss.xml", "/feed.json")
+
+
+def route_of(path: str) -> str:
+    """A bounded label for a path: never the path itself, which any client can vary."""
+    if path in ("/healthz", "/metrics"):
+        return path
+    if path.endswith(_FEED_ENDINGS):
+        return "feed"
+    if path.startswith("/posts/"):
+        return "post"
+    if path.endswith("/") or path == "/":
+        return "page"
+    return "file"
+
+
+class Metrics:
+    def __init__(self, site: Site) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "syndicate_http_requests",
+            "HTTP requests answered, by route and status.",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.registry.register(_SiteCollector(site, self.requests))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        async def count(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            status = 500  # if the app fails before it answers
+
+            async def watch(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, watch)
+            finally:
+                self.requests.labels(route_of(scope["path"]), str(status)).inc()
+
+        return count
+
+
+class _SiteCollector(Collector):
+    def __init__(self, site: Site, requests: Counter) -> None:
+        self._site = site
+        self._requests = requests
+
+    def collect(self) -> Iterator[Metric]:
+        site = self._site
+        build = site.build
+        stats = site.stats
+        rebuilds = CounterMetricFamily("syndicate_rebuilds", "Rebuilds, by result.", labels=["result"])
+        rebuilds.add_metric(["changed"], stats.changed)
+        rebuilds.add_metric(["unchanged"], stats.unchanged)
+        rebuilds.add_metric(["failed"], stats.failed)
+        yield rebuilds
+        yield CounterMetricFamily(
+            "syndicate_rebuild_failures", "Rebuilds that failed as a whole.", value=stats.failed
+        )
+        yield CounterMetricFamily(
+            "syndicate_rebuild_duration_seconds",
+            "Total time spent rebuilding.",
+            value=stats.seconds,
+        )
+        yield GaugeMetricFamily(
+            "syndicate_rebuild_last_duration_seconds", "Last rebuild's duration.", value=stats.last_seconds
+        )
+        yield GaugeMetricFamily(
+            "syndicate_posts_published",
+            "Published posts in the current build.",
+            value=len(build.published) if build else 0,
+        )
+        skipped = sum(p.severity == "error" for p in build.problems) if build else 0
+        yield GaugeMetricFamily("syndicate_posts_skipped", "Posts skipped for errors.", value=skipped)
+        age = (datetime.now(UTC) - build.made_at).total_seconds() if build else float("nan")
+        yield GaugeMetricFamily("syndicate_build_age_seconds", "Age of the build being served.", value=age)
+        yield GaugeMetricFamily(
+            "syndicate_http_not_modified_ratio",
+            "Share of answered requests that were 304 Not Modified.",
+            value=self._not_modified_ratio(),
+        )
+
+    def _not_modified_ratio(self) -> float:
+        total = not_modified = 0.0
+        for metric in self._requests.collect():
+            for sample in metric.samples:
+                if sample.name.endswith("_total"):
+                    total += sample.value
+                    if sample.labels.get("status") == "304":
+                        not_modified += sample.value
+        return not_modified / total if total else 0.0
