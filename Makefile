@@ -31,10 +31,11 @@ test: $(STAMP) lint
 	$(BIN)/pytest
 
 # Programs some tests drive for real (Debian packages): jing validates feeds against
-# RFC 4287's schema, chromium runs the browser test. Needs root (apt-get).
+# RFC 4287's schema, chromium runs the browser test, nginx is the cache in front of two
+# replicas. Needs root (apt-get).
 system-deps:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jing chromium
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jing chromium nginx
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
