@@ -31,11 +31,11 @@ test: $(STAMP) lint
 	$(BIN)/pytest
 
 # Programs some tests drive for real (Debian packages): jing validates feeds against
-# RFC 4287's schema, chromium runs the browser test, nginx is the cache in front of two
-# replicas. Needs root (apt-get).
+# RFC 4287's schema; chromium runs the browser test, with the Noto fonts for CJK text and
+# emoji in its screenshots; nginx is the cache in front of two replicas. Needs root.
 system-deps:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jing chromium nginx
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jing chromium nginx fonts-noto-cjk fonts-noto-color-emoji
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -71,7 +71,7 @@ def parse(data: bytes) -> HtmlElement:
 
 
 def html_pages(pages: dict[str, bytes]) -> dict[str, bytes]:
-    return {path: data for path, data in pages.items() if path != "/style.css"}
+    return {path: data for path, data in pages.items() if path not in ("/style.css", "/favicon.svg")}
 
 
 def articles(doc: HtmlElement) -> list[HtmlElement]:
@@ -105,6 +105,7 @@ def test_every_post_has_a_page_and_the_stylesheet_is_served(pages: dict[str, byt
     css = pages["/style.css"].decode("utf-8")
     assert "prefers-color-scheme: dark" in css
     assert "max-width" in css
+    assert pages["/favicon.svg"].startswith(b"<svg")
 
 
 @pytest.mark.parametrize(
@@ -401,7 +402,7 @@ def test_default_banner_and_heading(pages: dict[str, bytes]) -> None:
 
 def test_empty_site_still_has_a_front_page() -> None:
     pages = render_pages(make_listings([]), make_config())
-    assert sorted(pages) == ["/", "/style.css"]
+    assert sorted(pages) == ["/", "/favicon.svg", "/style.css"]
     doc = parse(pages["/"])
     assert "No posts yet" in doc.xpath("//main")[0].text_content()
     assert articles(doc) == []

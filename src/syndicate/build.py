@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -15,17 +14,13 @@ from types import MappingProxyType
 import brotli
 
 from syndicate.config import Config
-from syndicate.feeds import FEED_FILES, atom_feed, json_feed, rss_feed
-from syndicate.listings import Listings, make_listings
-from syndicate.pages import render_pages
+from syndicate.feeds import feed_outputs
+from syndicate.listings import make_listings
+from syndicate.output import Output
+from syndicate.pages import page_outputs
 from syndicate.posts import Post, Problem
 from syndicate.render import Renderer
-from syndicate.store import StoreResult
-from syndicate.urls import ATOM_FILE, JSON_FILE, RSS_FILE, post_path
-
-_FEED_WRITERS = {ATOM_FILE: atom_feed, RSS_FILE: rss_feed, JSON_FILE: json_feed}
-_PAGE_SUFFIX = re.compile(r"page/\d+/$")
-_TEXT_TYPES = {".html": "text/html", ".css": "text/css"}
+from syndicate.store import Asset, StoreResult
 
 
 @dataclass(frozen=True)
@@ -67,70 +62,63 @@ class Build:
     next_due: datetime | None  # when the next scheduled (future, non-draft) post is due
 
 
-def make_build(
-    store: StoreResult,
-    config: Config,
-    now: datetime,
-    renderer: Renderer | None = None,
-    previous: Build | None = None,
-) -> Build:
-    """`renderer` and `previous` only save work: they never change a byte of the result."""
-    renderer = renderer or Renderer(config)
-    published = [post for post in store.posts if post.is_published(now)]
-    listings = make_listings(renderer.entries(published))
-    reuse = previous.resources if previous else {}
+class Builder:
+    """Makes Builds, remembering what it rendered and made so that the next Build only
+    makes what changed. It never changes a byte of the result: a new Builder gives the same."""
 
-    modified = _modified_dates(listings)
-    raw: dict[str, tuple[bytes, str, datetime | None]] = {}
-    for path, body in render_pages(listings, config).items():
-        raw[path] = (body, _page_type(path), modified.get(_PAGE_SUFFIX.sub("", path)))
-    for listing in listings.all():
-        for name, write in _FEED_WRITERS.items():
-            raw[listing.path + name] = (
-                write(listing, config),
-                FEED_FILES[name] + "; charset=utf-8",
-                listing.updated,
-            )
-    for asset in store.assets:
-        raw.setdefault(asset.path, (asset.data, asset.media_type, None))
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.renderer = Renderer(config)
+        self._made: dict[Hashable, Resource] = {}
+        self.made = 0  # resources the last build had to make (the rest were reused)
 
-    resources = {
-        path: _resource(body, media_type, modified, reuse.get(path))
-        for path, (body, media_type, modified) in sorted(raw.items())
-    }
-    due = [post.date for post in store.posts if not post.draft and post.date > now]
-    return Build(
-        resources=MappingProxyType(resources),
-        made_at=now,
-        published=tuple(published),
-        problems=store.problems,
-        collisions=listings.collisions,
-        next_due=min(due, default=None),
-    )
-
-
-def _page_type(path: str) -> str:
-    suffix = path[path.rfind(".") :] if "." in path.rsplit("/", 1)[-1] else ".html"
-    return _TEXT_TYPES.get(suffix, "application/octet-stream") + "; charset=utf-8"
+    def build(self, store: StoreResult, now: datetime) -> Build:
+        published = [post for post in store.posts if post.is_published(now)]
+        listings = make_listings(self.renderer.entries(published))
+        outputs = [
+            *page_outputs(listings, self.config),
+            *feed_outputs(listings, self.config),
+            *(_asset_output(asset) for asset in store.assets),
+        ]
+        made: dict[Hashable, Resource] = {}
+        resources: dict[str, Resource] = {}
+        self.made = 0
+        for output in outputs:
+            if output.path in resources:
+                continue  # a generated page wins over a store file at the same path
+            key = (output.key, output.last_modified, output.media_type)
+            resource = self._made.get(key) or made.get(key)
+            if resource is None:
+                resource = _resource(output.make(), output.media_type, output.last_modified)
+                self.made += 1
+            made[key] = resources[output.path] = resource
+        self._made = made  # forget what the store no longer has
+        due = [post.date for post in store.posts if not post.draft and post.date > now]
+        return Build(
+            resources=MappingProxyType(dict(sorted(resources.items()))),
+            made_at=now,
+            published=tuple(published),
+            problems=store.problems,
+            collisions=listings.collisions,
+            next_due=min(due, default=None),
+        )
 
 
-def _modified_dates(listings: Listings) -> dict[str, datetime | None]:
-    """A page changes when any post it lists does: the newest update among them, by page path."""
-    dates = {listing.path: listing.updated for listing in listings.all()}
-    dates.update({post_path(entry.post.slug): entry.post.last_modified for entry in listings.site.entries})
-    return dates
+def make_build(store: StoreResult, config: Config, now: datetime) -> Build:
+    """The Build of `store` at `now`: a pure function of its arguments."""
+    return Builder(config).build(store, now)
 
 
-def _resource(body: bytes, media_type: str, modified: datetime | None, previous: Resource | None) -> Resource:
-    identity = _variant(body)
-    modified = modified.astimezone(UTC) if modified is not None else None
-    if previous is not None and previous.etag == identity.etag and previous.last_modified == modified:
-        return previous
+def _asset_output(asset: Asset) -> Output:
+    return Output(asset.path, asset.media_type, None, ("asset", asset.data), lambda: asset.data)
+
+
+def _resource(body: bytes, media_type: str, modified: datetime | None) -> Resource:
     compressible = not media_type.startswith("image/") or media_type.startswith("image/svg")
     return Resource(
         media_type=media_type,
-        last_modified=modified,
-        identity=identity,
+        last_modified=modified.astimezone(UTC) if modified is not None else None,
+        identity=_variant(body),
         gzip=_variant(gzip.compress(body, compresslevel=9, mtime=0)) if compressible else None,
         br=_variant(brotli.compress(body, quality=9)) if compressible else None,
     )

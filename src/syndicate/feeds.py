@@ -9,13 +9,15 @@ from __future__ import annotations
 import html
 import json
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
 
 from syndicate.config import Config
-from syndicate.listings import Listing
+from syndicate.listings import Listing, Listings
+from syndicate.output import Output, entry_key
 from syndicate.posts import Entry, Post
 from syndicate.urls import (
     ATOM_FILE,
@@ -44,6 +46,22 @@ _LISTING_SUBTITLES = {
     "en": {"category": "Posts in the category {}", "tag": "Posts tagged {}"},
     "zh": {"category": "分类：{}", "tag": "标签：{}"},
 }
+
+
+def feed_outputs(listings: Listings, config: Config) -> list[Output]:
+    """Atom, RSS and JSON Feed for every listing, each made only when asked."""
+    writers = {ATOM_FILE: atom_feed, RSS_FILE: rss_feed, JSON_FILE: json_feed}
+    outputs = []
+    for listing in listings.all():
+        newest = _newest(listing, config)
+        updated = max((entry.post.last_modified for entry in newest), default=EPOCH)
+        entries = tuple(map(entry_key, newest))
+        for name, write in writers.items():
+            key = (name, listing.kind, listing.path, listing.name, entries)
+            media_type = FEED_FILES[name] + "; charset=utf-8"
+            make = partial(write, listing, config)
+            outputs.append(Output(listing.path + name, media_type, updated, key, make))
+    return outputs
 
 
 def feed_title(listing: Listing, config: Config) -> str:

@@ -7,10 +7,10 @@ same listings and config always give the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from typing import Any
 
@@ -20,9 +20,11 @@ from syndicate import urls
 from syndicate.config import Config
 from syndicate.feeds import feed_title
 from syndicate.listings import Listing, Listings
+from syndicate.output import Output, entry_key
 from syndicate.posts import Entry
 
 _STYLESHEET_PATH = "/style.css"
+_FAVICON_PATH = "/favicon.svg"
 
 
 @dataclass(frozen=True)
@@ -72,19 +74,36 @@ class _Pager:
     pages: tuple[_PageLink, ...]
 
 
-def render_pages(listings: Listings, config: Config) -> dict[str, bytes]:
-    """Site path -> UTF-8 HTML: every listing page, every post page, and "/style.css"."""
-    pages: dict[str, bytes] = {}
+HTML = "text/html; charset=utf-8"
+
+
+def page_outputs(listings: Listings, config: Config) -> list[Output]:
+    """Every listing page, every post page, and "/style.css", each made only when asked."""
+    outputs: list[Output] = []
     for listing in listings.all():
-        pages.update(_listing_pages(listing, config))
+        outputs.extend(_listing_outputs(listing, config))
     categories = {listing.slug: listing for listing in listings.categories}
+    paths = {output.path for output in outputs}
     for entry in listings.site.entries:
         # Slugs are meant to be unique; if two posts share one, the newer keeps the page.
         path = urls.post_path(entry.post.slug)
-        if path not in pages:
-            pages[path] = _post_page(entry, path, categories, config)
-    pages[_STYLESHEET_PATH] = _stylesheet()
-    return pages
+        if path in paths:
+            continue
+        paths.add(path)
+        category = categories.get(urls.slugify(entry.post.category)) if entry.post.category else None
+        key = ("post", entry_key(entry), category.name if category else None)
+        make = partial(_post_page, entry, path, category, config)
+        outputs.append(Output(path, HTML, entry.post.last_modified, key, make))
+    outputs.append(
+        Output(_STYLESHEET_PATH, "text/css; charset=utf-8", None, ("static", _STYLESHEET_PATH), _stylesheet)
+    )
+    outputs.append(Output(_FAVICON_PATH, "image/svg+xml", None, ("static", _FAVICON_PATH), _favicon))
+    return outputs
+
+
+def render_pages(listings: Listings, config: Config) -> dict[str, bytes]:
+    """Site path -> bytes of every page (see page_outputs)."""
+    return {output.path: output.make() for output in page_outputs(listings, config)}
 
 
 def not_found_page(config: Config) -> bytes:
@@ -97,9 +116,17 @@ def not_found_page(config: Config) -> bytes:
     )
 
 
-@lru_cache(maxsize=1)
 def _stylesheet() -> bytes:
-    return resources.files("syndicate").joinpath("static/style.css").read_bytes()
+    return _static("style.css")
+
+
+def _favicon() -> bytes:
+    return _static("favicon.svg")
+
+
+@lru_cache
+def _static(name: str) -> bytes:
+    return resources.files("syndicate").joinpath("static", name).read_bytes()
 
 
 @lru_cache(maxsize=1)
@@ -118,37 +145,40 @@ def _render(template: str, **context: Any) -> bytes:
     return _environment().get_template(template).render(**context).encode("utf-8")
 
 
-def _listing_pages(listing: Listing, config: Config) -> Iterator[tuple[str, bytes]]:
+def _listing_outputs(listing: Listing, config: Config) -> Iterator[Output]:
     per_page = config.page.per_page
     count = max(1, -(-len(listing.entries) // per_page))  # an empty listing still has page 1
-    heading = _heading(listing, config)
-    feeds = (_feeds(listing, config),)
-    tz = config.tz
+    updated = listing.updated
     for number in range(1, count + 1):
-        path = urls.page_path(listing.path, number)
         chunk = listing.entries[(number - 1) * per_page : number * per_page]
-        title_parts = [heading] if listing.kind != "site" else []
-        if number > 1:
-            title_parts.append(f"Page {number}")
-        title = " · ".join([*title_parts, config.site.title])
-        yield (
-            path,
-            _render(
-                "listing.html",
-                **_layout(config, title=title, path=path),
-                feeds=feeds,
-                lang=config.site.language,
-                heading=heading,
-                items=tuple(_item(entry, config, tz) for entry in chunk),
-                pager=_pager(listing, number, count, config) if count > 1 else None,
-            ),
-        )
+        key = ("listing", listing.kind, listing.path, listing.name, number, count, *map(entry_key, chunk))
+        make = partial(_listing_page, listing, chunk, number, count, config)
+        yield Output(urls.page_path(listing.path, number), HTML, updated, key, make)
 
 
-def _post_page(entry: Entry, path: str, categories: Mapping[str, Listing], config: Config) -> bytes:
+def _listing_page(
+    listing: Listing, chunk: tuple[Entry, ...], number: int, count: int, config: Config
+) -> bytes:
+    heading = _heading(listing, config)
+    title_parts = [heading] if listing.kind != "site" else []
+    if number > 1:
+        title_parts.append(f"Page {number}")
+    title = " · ".join([*title_parts, config.site.title])
+    path = urls.page_path(listing.path, number)
+    return _render(
+        "listing.html",
+        **_layout(config, title=title, path=path),
+        feeds=(_feeds(listing, config),),
+        lang=config.site.language,
+        heading=heading,
+        items=tuple(_item(entry, config, config.tz) for entry in chunk),
+        pager=_pager(listing, number, count, config) if count > 1 else None,
+    )
+
+
+def _post_page(entry: Entry, path: str, category: Listing | None, config: Config) -> bytes:
     post = entry.post
     feeds = [_feeds(_site_listing(), config)]
-    category = categories.get(urls.slugify(post.category)) if post.category else None
     if category is not None:
         feeds.append(_feeds(category, config))
     tz = config.tz
@@ -174,6 +204,7 @@ def _layout(config: Config, *, title: str, path: str | None) -> dict[str, Any]:
         "title": title,
         "canonical": urls.absolute(base, path) if path is not None else None,
         "stylesheet": urls.absolute(base, _STYLESHEET_PATH),
+        "favicon": urls.absolute(base, _FAVICON_PATH),
         "home": urls.absolute(base, "/"),
         "site_title": config.site.title,
         "subtitle": config.site.subtitle,

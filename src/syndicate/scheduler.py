@@ -16,9 +16,8 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from syndicate.build import Build, make_build
+from syndicate.build import Build, Builder
 from syndicate.config import Config
-from syndicate.render import Renderer
 from syndicate.store import PostStore, StoreResult
 
 log = logging.getLogger("syndicate")
@@ -44,7 +43,7 @@ class Site:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.store = PostStore(config)
-        self.renderer = Renderer(config)
+        self.builder = Builder(config)
         self.build: Build | None = None
         self.error: RebuildError | None = None
         self.checked_at: datetime | None = None  # the last rebuild attempt
@@ -83,7 +82,7 @@ class Site:
         published = frozenset(post.id for post in result.posts if post.is_published(now))
         if self.build is not None and self._last_input == (result, published):
             return False  # nothing changed: the current Build is still exact
-        self.build = make_build(result, self.config, now, self.renderer, previous=self.build)
+        self.build = self.builder.build(result, now)
         self._last_input = (result, published)
         log.info(
             "built %d resources from %d posts (%d skipped)",

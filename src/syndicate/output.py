@@ -1,0 +1,26 @@
+"""One file of the Build before it is made: where it goes, what it depends on, and
+how to make it. The key lets a rebuild reuse what an earlier build made from the
+same inputs, so the cost of a rebuild follows the change, not the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime
+
+from syndicate.posts import Entry
+
+
+@dataclass(frozen=True)
+class Output:
+    path: str
+    media_type: str
+    last_modified: datetime | None
+    # Everything the bytes depend on besides the configuration, which is fixed per process.
+    key: Hashable
+    make: Callable[[], bytes]
+
+
+def entry_key(entry: Entry) -> tuple[str, str]:
+    """An entry's identity and version: its file and that file's hash."""
+    return (entry.post.source, entry.post.digest)

@@ -1,0 +1,69 @@
+"""A Builder's rebuild makes only what changed, and the result is the same as a fresh build's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from conftest import make_config, write
+
+from syndicate.build import Build, Builder, make_build
+from syndicate.store import PostStore
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+POST = "---\ntitle: {title}\ndate: 2026-01-{day:02d}\ncategory: {category}\ntags: [t{tag}]\n---\n{body}\n"
+
+
+def fill(store: Path, count: int) -> None:
+    for n in range(1, count + 1):
+        text = POST.format(
+            title=f"Post {n}", day=n % 28 + 1, category=f"c{n % 3}", tag=n % 5, body="Body " * n
+        )
+        write(store, f"p{n:03}.md", text)
+
+
+def same(one: Build, two: Build) -> bool:
+    return {p: (r.body, r.etag, r.last_modified) for p, r in one.resources.items()} == {
+        p: (r.body, r.etag, r.last_modified) for p, r in two.resources.items()
+    }
+
+
+def test_rebuild_after_one_edit_makes_only_what_shows_that_post(store: Path) -> None:
+    fill(store, 60)
+    config = make_config(store)
+    posts = PostStore(config)
+    builder = Builder(config)
+    first = builder.build(posts.load(), NOW)
+    assert builder.made == len(first.resources)
+
+    builder.build(posts.load(), NOW)
+    assert builder.made == 0
+
+    # The oldest post changes: its page, the listing pages it is on, and the feeds of its
+    # category and tag (small enough to hold it) change; nothing else is made again.
+    write(store, "p028.md", POST.format(title="Post 28 edited", day=1, category="c1", tag=3, body="New"))
+    edited = builder.build(posts.load(), NOW)
+    changed = {path for path, resource in edited.resources.items() if first.resources[path] is not resource}
+    feeds = {
+        f"/{kind}/{name}"
+        for kind in ("categories/c1", "tags/t3")
+        for name in ("atom.xml", "rss.xml", "feed.json")
+    }
+    assert changed == {"/posts/p028/", "/page/5/", "/categories/c1/page/2/", "/tags/t3/"} | feeds
+    assert builder.made == len(changed)
+    assert b"Post 28 edited" in edited.resources["/posts/p028/"].body
+    assert same(edited, make_build(PostStore(config).load(), config, NOW))
+
+
+def test_added_and_deleted_posts_match_a_fresh_build(store: Path) -> None:
+    fill(store, 30)
+    config = make_config(store)
+    posts = PostStore(config)
+    builder = Builder(config)
+    builder.build(posts.load(), NOW)
+    write(store, "new.md", POST.format(title="New", day=28, category="c9", tag=9, body="Fresh"))
+    (store / "p003.md").unlink()
+    rebuilt = builder.build(posts.load(), NOW)
+    assert "/categories/c9/" in rebuilt.resources
+    assert "/posts/p003/" not in rebuilt.resources
+    assert same(rebuilt, make_build(PostStore(config).load(), config, NOW))
