@@ -1,0 +1,372 @@
+"""The example site in a real headless Chromium (Debian's package), driven by Playwright for Python.
+
+No browser is ever downloaded: Playwright launches the system `chromium`. Without it the tests skip
+(`make system-deps` installs it), except under CI=true, where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import EXAMPLE_CONFIG, REPO
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    expect,
+    sync_playwright,
+)
+from serving import Server, free_port, launch, stop
+
+TIMEOUT_MS = 15_000
+ARTIFACTS = REPO / "artifacts"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+PER_PAGE = 12
+PUBLISHED = 34  # published posts in examples/site/content (drafts and the future post excluded)
+CODE_POSTS = ["posts/python-profiling/", "posts/qwen-7b-chat-sft/", "posts/lora-low-rank-adaptation/"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# --- fixtures --------------------------------------------------------------
+
+
+def chromium_or_skip() -> str:
+    found = shutil.which("chromium")
+    if found is None and Path("/usr/bin/chromium").is_file():
+        found = "/usr/bin/chromium"
+    if found is None:
+        reason = "chromium not installed (make system-deps)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return found
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    port = free_port()
+    running = launch(
+        EXAMPLE_CONFIG,
+        port,
+        EXAMPLE_CONFIG.parent / "content",
+        tmp_path_factory.mktemp("browser") / "server.log",
+        SYNDICATE_SITE_BASE_URL=f"http://127.0.0.1:{port}/",
+    )
+    yield running
+    stop(running)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = chromium_or_skip()
+    playwright: Playwright = sync_playwright().start()
+    try:
+        launched = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+    finally:
+        playwright.stop()
+
+
+@dataclass
+class Tab:
+    """A page plus everything that went wrong on it: console errors, page errors, failed requests."""
+
+    page: Page
+    origin: str
+    problems: list[str] = field(default_factory=list)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.problems.append(f"console error on {self.page.url}: {message.text} ({message.location})")
+
+    def on_page_error(self, error: Exception) -> None:
+        self.problems.append(f"page error on {self.page.url}: {error}")
+
+    def on_request_failed(self, request: Request) -> None:
+        self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
+
+    def on_response(self, response: Response) -> None:
+        if response.status >= 400 and response.url.startswith(self.origin):
+            self.problems.append(f"HTTP {response.status} for {response.url}")
+
+    def check(self) -> None:
+        """Fail on anything collected so far (and start afresh)."""
+        problems, self.problems = self.problems, []
+        assert problems == [], "\n".join(problems)
+
+    def visit(self, path: str) -> None:
+        response = self.page.goto(self.origin + path.lstrip("/"), wait_until="load")
+        assert response is not None and response.status == 200, path
+        self.check()
+
+    def settled(self) -> None:
+        """After a click that navigates: wait for the new page to load, then check it."""
+        self.page.wait_for_load_state("load")
+        self.check()
+
+
+def open_tab(browser: Browser, server: Server, **context: Any) -> Iterator[Tab]:
+    ctx = browser.new_context(color_scheme="light", **context)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    ctx.set_default_navigation_timeout(TIMEOUT_MS)
+    page = ctx.new_page()
+    tab = Tab(page, server.url)
+    page.on("console", tab.on_console)
+    page.on("pageerror", tab.on_page_error)
+    page.on("requestfailed", tab.on_request_failed)
+    page.on("response", tab.on_response)
+    try:
+        yield tab
+        tab.check()
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def tab(browser: Browser, server: Server) -> Iterator[Tab]:
+    yield from open_tab(browser, server, viewport=DESKTOP)
+
+
+@pytest.fixture
+def phone(browser: Browser, server: Server) -> Iterator[Tab]:
+    yield from open_tab(browser, server, viewport=PHONE, is_mobile=True, has_touch=True)
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+def entries(page: Page) -> Locator:
+    return page.locator("main article.entry")
+
+
+def titles(page: Page) -> list[str]:
+    return [text.strip() for text in entries(page).locator("h2 > a").all_inner_texts()]
+
+
+def pagination(page: Page) -> Locator:
+    return page.get_by_role("navigation", name="Pagination")
+
+
+def overflowing(page: Page) -> list[str]:
+    """Elements that stick out past the right edge of the viewport (for a useful failure message)."""
+    return list(
+        page.evaluate(
+            """() => {
+                const width = document.documentElement.clientWidth;
+                const out = [];
+                for (const el of document.querySelectorAll('body *')) {
+                    const box = el.getBoundingClientRect();
+                    if (box.right > width + 0.5 && !el.closest('pre, table')) {
+                        const name = el.tagName.toLowerCase() + (el.className ? '.' + el.className : '');
+                        out.push(`${name} right=${Math.round(box.right)}: ${el.textContent.slice(0, 60)}`);
+                    }
+                }
+                return out.slice(0, 10);
+            }"""
+        )
+    )
+
+
+# --- tests -----------------------------------------------------------------
+
+
+def test_the_browser_finds_an_icon(tab: Tab, server: Server) -> None:
+    """Chromium asks every site for an icon (once per browser, so this test runs first): a declared
+    `<link rel="icon">` or else /favicon.ico. A 404 there is a console error, "Failed to load resource"."""
+    page = tab.page
+    tab.visit("/")
+    icons = page.locator('link[rel~="icon"]')
+    href = (icons.first.get_attribute("href") or "") if icons.count() else server.url + "favicon.ico"
+    if not href.startswith("data:"):
+        response = page.request.get(href, timeout=TIMEOUT_MS)
+        assert response.status == 200, f"the icon {href} answers HTTP {response.status}"
+
+
+def test_latest_updates_shows_its_entries(tab: Tab, server: Server) -> None:
+    page = tab.page
+    tab.visit("/")
+    expect(page.locator("header .banner")).to_have_text("INCOMING TRANSMISSION")
+    expect(page.get_by_role("heading", level=1)).to_have_text("LATEST UPDATES")
+    expect(entries(page)).to_have_count(PER_PAGE)
+
+    dates = []
+    for index in range(PER_PAGE):
+        entry = entries(page).nth(index)
+        title = entry.locator("h2 > a")
+        expect(title).to_have_count(1)
+        assert title.inner_text().strip(), f"entry {index} has an empty title"
+        assert (title.get_attribute("href") or "").startswith(server.url + "posts/")
+        excerpt = entry.locator("p.excerpt")
+        expect(excerpt).to_have_count(1)
+        assert len(excerpt.inner_text().strip()) > 20, f"entry {index} has no excerpt"
+        category = entry.locator(".meta a.category")
+        expect(category).to_have_count(1)
+        assert category.inner_text().strip()
+        assert (category.get_attribute("href") or "").startswith(server.url + "categories/")
+        time = entry.locator(".meta time")
+        expect(time).to_have_count(1)
+        expect(time).to_have_text(DATE)
+        dates.append(time.get_attribute("datetime") or "")
+        assert dates[-1].startswith(time.inner_text().strip())
+    assert dates == sorted(dates, reverse=True), "entries are not newest first"
+
+    # The stylesheet arrived and applies: these all differ from Chromium's defaults.
+    style = page.evaluate(
+        """() => {
+            const css = (selector, property) =>
+                getComputedStyle(document.querySelector(selector)).getPropertyValue(property);
+            return {
+                sheets: [...document.styleSheets].map(s => s.cssRules.length),
+                bodyMaxWidth: css('body', 'max-width'),
+                entryBorder: css('article.entry', 'border-bottom-style'),
+                paginationDisplay: css('nav.pagination', 'display'),
+                bannerFont: css('header .banner', 'font-family'),
+                bodyFont: css('body', 'font-family'),
+            };
+        }"""
+    )
+    assert style["sheets"] and all(rules > 0 for rules in style["sheets"]), style
+    assert style["bodyMaxWidth"] not in ("none", ""), style
+    assert style["entryBorder"] == "solid", style
+    assert style["paginationDisplay"] == "flex", style
+    assert style["bannerFont"] != style["bodyFont"], style
+
+
+def test_pagination_reaches_page_two_and_the_rest(tab: Tab, server: Server) -> None:
+    page = tab.page
+    tab.visit("/")
+    first = titles(page)
+    nav = pagination(page)
+    expect(nav.locator('[aria-current="page"]')).to_have_text("1")
+    expect(nav.get_by_role("link", name="1", exact=True)).to_have_count(0)
+
+    nav.get_by_role("link", name="2", exact=True).click()
+    expect(page).to_have_url(server.url + "page/2/")
+    tab.settled()
+    expect(entries(page)).to_have_count(PER_PAGE)
+    second = titles(page)
+    assert not set(first) & set(second), "page 2 repeats entries of page 1"
+    nav = pagination(page)
+    expect(nav.locator('[aria-current="page"]')).to_have_text("2")
+    expect(nav.get_by_role("link", name="2", exact=True)).to_have_count(0)
+    expect(nav.get_by_role("link", name="1", exact=True)).to_have_count(1)
+    expect(nav.get_by_role("link", name="Previous")).to_have_count(1)
+
+    nav.get_by_role("link", name="Next").click()
+    expect(page).to_have_url(server.url + "page/3/")
+    tab.settled()
+    third = titles(page)
+    assert len(third) == PUBLISHED - 2 * PER_PAGE
+    assert len(set(first + second + third)) == PUBLISHED
+    expect(pagination(page).get_by_role("link", name="Next")).to_have_count(0)
+
+    pagination(page).get_by_role("link", name="1", exact=True).click()
+    tab.settled()
+    assert titles(page) == first
+
+
+def test_first_category_link_reaches_its_page(tab: Tab, server: Server) -> None:
+    page = tab.page
+    tab.visit("/")
+    link = entries(page).first.locator("a.category")
+    name = link.inner_text().strip()
+    href = link.get_attribute("href") or ""
+    assert re.fullmatch(re.escape(server.url) + r"categories/[^/]+/", href), href
+
+    link.click()
+    expect(page).to_have_url(href)
+    tab.settled()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Category: {name}")
+    assert entries(page).count() >= 1
+    shown = [text.strip() for text in entries(page).locator(".meta .category").all_inner_texts()]
+    assert shown and set(shown) == {name}, shown
+
+
+def test_every_category_on_the_first_page_works(tab: Tab, server: Server) -> None:
+    """Including the one with a Chinese name, whose address is percent-encoded."""
+    page = tab.page
+    tab.visit("/")
+    names = list(dict.fromkeys(t.strip() for t in entries(page).locator("a.category").all_inner_texts()))
+    assert any(not name.isascii() for name in names), names
+    for name in names:
+        tab.visit("/")
+        link = entries(page).locator("a.category", has_text=name).first
+        href = link.get_attribute("href") or ""
+        link.click()
+        expect(page).to_have_url(href)
+        tab.settled()
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Category: {name}")
+        shown = {t.strip() for t in entries(page).locator(".meta .category").all_inner_texts()}
+        assert shown == {name}, (name, shown)
+
+
+def test_entry_titles_open_their_posts(tab: Tab, server: Server) -> None:
+    page = tab.page
+    tab.visit("/")
+    count = entries(page).count()
+    assert count == PER_PAGE
+    for index in range(count):
+        if index:
+            tab.visit("/")
+        link = entries(page).nth(index).locator("h2 > a")
+        title = link.inner_text().strip()
+        href = link.get_attribute("href") or ""
+        link.click()
+        expect(page).to_have_url(href)
+        tab.settled()
+        expect(page.locator("main h1")).to_have_count(1)
+        expect(page.get_by_role("heading", level=1)).to_have_text(title)
+        expect(page.locator("main article.post .content")).not_to_be_empty()
+
+
+@pytest.mark.parametrize("path", ["/", "page/3/", *CODE_POSTS])
+def test_phone_has_no_horizontal_scroll(phone: Tab, path: str) -> None:
+    page = phone.page
+    phone.visit(path)
+    if path in CODE_POSTS:
+        assert page.locator("main pre").count() > 0, f"{path} has no code block"
+    size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert size[1] == PHONE["width"], size
+    assert size[0] <= size[1], f"{path}: scrollWidth {size[0]} > clientWidth {size[1]}: {overflowing(page)}"
+
+
+def save(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True, timeout=TIMEOUT_MS)
+    assert path.is_file() and path.stat().st_size > 10 * 1024, path
+    return path
+
+
+def test_screenshots_of_the_latest_updates(tab: Tab, phone: Tab) -> None:
+    tab.visit("/")
+    save(tab.page, "latest-updates.png")
+    phone.visit("/")
+    save(phone.page, "latest-updates-phone.png")
