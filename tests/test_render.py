@@ -124,3 +124,35 @@ def test_post_headings_sit_below_the_page_title() -> None:
     html = render("# Top\n\n## 简介 Intro\n\nText.\n")
     assert html.startswith('<h2 id="top">Top</h2>\n<h3 id="简介-intro">简介 Intro</h3>')
     assert "<h1" not in html
+
+
+def test_disk_cache_survives_a_restart(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    posts = [make_post(f"Post *{n}*.", slug=f"p{n}", digest=f"d{n}") for n in range(3)]
+    first = Renderer(config, tmp_path / "cache").entries(posts)
+    restarted = Renderer(config, tmp_path / "cache")
+    assert restarted.entries(posts) == first
+    assert restarted.rendered == 0
+
+
+def test_a_damaged_or_unusable_cache_only_costs_rendering(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    posts = [make_post("Text.")]
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "rendered.sqlite3").write_bytes(b"this is not a database" * 100)
+    damaged = Renderer(config, tmp_path / "cache")
+    assert damaged.entries(posts)[0].html == "<p>Text.</p>"
+    assert Renderer(config, tmp_path / "cache").entries(posts)[0].html == "<p>Text.</p>"
+    (tmp_path / "a-file").write_text("x")
+    unusable = Renderer(config, tmp_path / "a-file" / "cache")  # cannot be a folder
+    assert unusable.entries(posts)[0].html == "<p>Text.</p>"
+
+
+def test_many_posts_render_in_parallel_with_the_same_result(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    posts = [
+        make_post(f"# H{n}\n\nSome $x_{n}$ and `code` {n}.", slug=f"p{n}", digest=f"d{n}") for n in range(240)
+    ]
+    parallel = Renderer(config).entries(posts)
+    serial = [Renderer(config).entries([post])[0] for post in posts[:5] + posts[-5:]]
+    assert parallel[:5] + parallel[-5:] == serial

@@ -9,6 +9,7 @@ import hashlib
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import MappingProxyType
 
 import brotli
@@ -66,9 +67,9 @@ class Builder:
     """Makes Builds, remembering what it rendered and made so that the next Build only
     makes what changed. It never changes a byte of the result: a new Builder gives the same."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, cache_dir: Path | None = None) -> None:
         self.config = config
-        self.renderer = Renderer(config)
+        self.renderer = Renderer(config, cache_dir)
         self._made: dict[Hashable, Resource] = {}
         self.made = 0  # resources the last build had to make (the rest were reused)
 

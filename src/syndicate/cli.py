@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syndicate.build import Build, make_build
+from syndicate.build import Build, Builder
 from syndicate.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 from syndicate.posts import Problem
 from syndicate.store import PostStore, StoreError, StoreResult
@@ -56,14 +56,14 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
 
 def _check(config: Config) -> int:
     result = PostStore(config).load()
-    build = make_build(result, config, datetime.now(UTC))
+    build = Builder(config, config.build.cache_dir).build(result, datetime.now(UTC))
     _report(config, result, build)
     return 1 if _errors(result.problems) else 0
 
 
 def _build(config: Config, out: Path) -> int:
     result = PostStore(config).load()
-    build = make_build(result, config, datetime.now(UTC))
+    build = Builder(config, config.build.cache_dir).build(result, datetime.now(UTC))
     _report(config, result, build)
     target = write_build(build, out)
     print(f"wrote {len(build.resources)} files to {out} (-> {target.name})")

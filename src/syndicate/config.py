@@ -71,6 +71,7 @@ class PageConfig:
 @dataclass(frozen=True)
 class BuildConfig:
     interval: int = 60  # seconds between rebuilds
+    cache_dir: Path = Path(".cache")  # rendered posts, kept across restarts
 
 
 @dataclass(frozen=True)

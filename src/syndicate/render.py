@@ -6,7 +6,14 @@ hash and the post's URL, so an unchanged post is never rendered again.
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
+import os
 import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 from urllib.parse import urljoin
 
 import markdown
@@ -16,6 +23,7 @@ from markdown.extensions.toc import slugify_unicode
 from syndicate.config import Config
 from syndicate.excerpt import make_excerpt
 from syndicate.posts import Entry, Post
+from syndicate.rendercache import DiskCache
 from syndicate.urls import absolute, post_path
 from syndicate.xmlchars import strip_forbidden
 
@@ -74,38 +82,95 @@ def sanitize(html: str, page_url: str) -> str:
     return strip_forbidden(clean)
 
 
-class Renderer:
-    """Turns posts into Entries, remembering every result it made for reuse."""
+@dataclass(frozen=True)
+class ExcerptSettings:
+    length: int
+    ellipsis: str
+    code_placeholder: str
+    math_placeholder: str
 
-    def __init__(self, config: Config) -> None:
-        self._config = config
-        self._cache: dict[tuple[str, str], tuple[str, str]] = {}
+
+def render_post(body: str, summary: str | None, url: str, excerpt: ExcerptSettings) -> tuple[str, str]:
+    """(sanitized HTML, excerpt) of one post: the expensive part of a build."""
+    raw = markdown_to_html(body)
+    text = make_excerpt(
+        raw,
+        summary=summary,
+        length=excerpt.length,
+        ellipsis=excerpt.ellipsis,
+        code_placeholder=excerpt.code_placeholder,
+        math_placeholder=excerpt.math_placeholder,
+    )
+    return sanitize(raw, url), text
+
+
+# Below this many posts to render, starting worker processes costs more than it saves.
+_PARALLEL_FROM = 200
+# Bump when rendering or the excerpt changes, so that caches on disk are not reused.
+_FORMAT_VERSION = "1"
+
+
+class Renderer:
+    """Turns posts into Entries. Each post version is rendered once: results are kept in
+    memory for the next build and, with a cache folder, on disk for the next process."""
+
+    def __init__(self, config: Config, cache_dir: Path | None = None) -> None:
+        self._base_url = config.site.base_url
+        self._excerpt = ExcerptSettings(
+            config.excerpt.length,
+            config.excerpt.ellipsis,
+            config.code_placeholder,
+            config.math_placeholder,
+        )
+        self._fingerprint = _fingerprint(self._excerpt)
+        self._memory: dict[str, tuple[str, str]] = {}
+        self._disk = DiskCache(cache_dir) if cache_dir is not None else None
         self.rendered = 0  # how many posts the last entries() call had to render
 
     def entries(self, posts: list[Post]) -> list[Entry]:
-        self.rendered = 0
-        cache: dict[tuple[str, str], tuple[str, str]] = {}
-        entries = []
-        for post in posts:
-            url = absolute(self._config.site.base_url, post_path(post.slug))
-            key = (post.digest, url)
-            if key not in self._cache:
-                self._cache[key] = self._render(post, url)
-                self.rendered += 1
-            cache[key] = self._cache[key]
-            html, excerpt = cache[key]
-            entries.append(Entry(post=post, url=url, html=html, excerpt=excerpt))
-        self._cache = cache  # forget posts that are gone or changed
-        return entries
+        urls = [absolute(self._base_url, post_path(post.slug)) for post in posts]
+        keys = [self._key(post, url) for post, url in zip(posts, urls, strict=True)]
+        results = {key: self._memory[key] for key in keys if key in self._memory}
+        missing = {
+            key: (post, url) for key, post, url in zip(keys, posts, urls, strict=True) if key not in results
+        }
+        if missing and self._disk is not None:
+            results.update(self._disk.get_many(missing))
+        todo = {key: job for key, job in missing.items() if key not in results}
+        made = self._render_all(todo)
+        results.update(made)
+        if self._disk is not None:
+            self._disk.put_many(made)
+            self._disk.keep_only(set(keys))
+        self._memory = results  # forget posts that are gone or changed
+        self.rendered = len(made)
+        return [
+            Entry(post=post, url=url, html=results[key][0], excerpt=results[key][1])
+            for post, url, key in zip(posts, urls, keys, strict=True)
+        ]
 
-    def _render(self, post: Post, url: str) -> tuple[str, str]:
-        raw = markdown_to_html(post.body)
-        excerpt = make_excerpt(
-            raw,
-            summary=post.summary,
-            length=self._config.excerpt.length,
-            ellipsis=self._config.excerpt.ellipsis,
-            code_placeholder=self._config.code_placeholder,
-            math_placeholder=self._config.math_placeholder,
-        )
-        return sanitize(raw, url), excerpt
+    def _key(self, post: Post, url: str) -> str:
+        return hashlib.sha256(f"{self._fingerprint}\0{post.digest}\0{url}".encode()).hexdigest()
+
+    def _render_all(self, todo: dict[str, tuple[Post, str]]) -> dict[str, tuple[str, str]]:
+        jobs = [(post.body, post.summary, url, self._excerpt) for post, url in todo.values()]
+        workers = min(os.cpu_count() or 1, 8)
+        if len(jobs) < _PARALLEL_FROM or workers == 1:
+            return {key: render_post(*job) for key, job in zip(todo, jobs, strict=True)}
+        # A cold store renders on every core. "spawn": the server has threads, which fork does not copy.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            done = pool.map(_render_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+            return dict(zip(todo, done, strict=True))
+
+
+def _render_job(job: tuple[str, str | None, str, ExcerptSettings]) -> tuple[str, str]:
+    return render_post(*job)
+
+
+def _fingerprint(excerpt: ExcerptSettings) -> str:
+    """What every rendered post depends on besides itself: settings and library versions."""
+    libraries = [
+        f"{name}={metadata.version(name)}" for name in ("markdown", "pymdown-extensions", "nh3", "regex")
+    ]
+    return f"{_FORMAT_VERSION}|{'|'.join(libraries)}|{excerpt!r}"
+

@@ -43,7 +43,7 @@ class Site:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.store = PostStore(config)
-        self.builder = Builder(config)
+        self.builder = Builder(config, config.build.cache_dir)
         self.build: Build | None = None
         self.error: RebuildError | None = None
         self.checked_at: datetime | None = None  # the last rebuild attempt

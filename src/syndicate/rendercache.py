@@ -1,0 +1,102 @@
+"""The render cache on disk, so a restart does not render every post again.
+
+One SQLite file in `build.cache_dir`, keyed by a hash of everything a rendered
+post depends on. It is only ever a shortcut: a missing, unwritable or corrupt
+file means rendering again, never a failed build.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+log = logging.getLogger("syndicate")
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT NOT NULL, excerpt TEXT NOT NULL)"
+)
+_BATCH = 500  # keys per query, below SQLite's limit on parameters
+
+
+class DiskCache:
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "rendered.sqlite3"
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._db = self._open()
+        except (OSError, sqlite3.Error) as exc:
+            self._disable(f"cannot use the render cache {self.path}: {exc}")
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            db = self._connect()
+            db.execute("SELECT count(*) FROM rendered").fetchone()
+            return db
+        except sqlite3.DatabaseError:
+            log.warning("render cache %s is damaged; starting a new one", self.path)
+            self.path.unlink(missing_ok=True)
+            return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        # Only the rebuild thread uses it, one at a time (the Site holds a lock).
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(_SCHEMA)
+        return db
+
+    def _disable(self, reason: str) -> None:
+        log.warning("%s; rendering without it", reason)
+        if self._db is not None:
+            self._db.close()
+        self._db = None
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        if self._db is None:
+            return found
+        wanted = list(keys)
+        try:
+            for start in range(0, len(wanted), _BATCH):
+                batch = wanted[start : start + _BATCH]
+                marks = ",".join("?" * len(batch))
+                rows = self._db.execute(
+                    f"SELECT key, html, excerpt FROM rendered WHERE key IN ({marks})", batch
+                )
+                found.update((key, (html, excerpt)) for key, html, excerpt in rows)
+        except sqlite3.Error as exc:
+            self._disable(f"render cache read failed: {exc}")
+        return found
+
+    def put_many(self, items: dict[str, tuple[str, str]]) -> None:
+        if self._db is None or not items:
+            return
+        try:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)",
+                    ((key, html, excerpt) for key, (html, excerpt) in items.items()),
+                )
+        except sqlite3.Error as exc:
+            self._disable(f"render cache write failed: {exc}")
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Drop what no current post needs, once the file holds much more than that."""
+        if self._db is None:
+            return
+        try:
+            (count,) = self._db.execute("SELECT count(*) FROM rendered").fetchone()
+            if count <= 2 * len(keys) + 100:
+                return
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
+                self._db.execute("DELETE FROM keep")
+                self._db.executemany("INSERT INTO keep VALUES (?)", ((key,) for key in keys))
+                self._db.execute("DELETE FROM rendered WHERE key NOT IN (SELECT key FROM keep)")
+        except sqlite3.Error as exc:
+            self._disable(f"render cache clean-up failed: {exc}")
