@@ -167,6 +167,7 @@ def _load_section(
 ) -> Any:
     hints = typing.get_type_hints(section_type)
     known = {f.name for f in dataclasses.fields(section_type)}
+    defaults = {f.name: f.default for f in dataclasses.fields(section_type)}
     for key in values:
         if key not in known:
             raise ConfigError(f"{section}.{key}: unknown key")
@@ -178,6 +179,8 @@ def _load_section(
             value: Any = _from_env(name, hints[key], environ[env_name])
         elif key in values:
             value = values[key]
+        elif hints[key] is Path:
+            value = str(defaults[key])  # relative to the file, like a path written in it
         else:
             continue
         value = _check_type(name, hints[key], value)
