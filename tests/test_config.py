@@ -43,6 +43,7 @@ def test_file_values_and_relative_store_path(tmp_path: Path) -> None:
     config = load_config(path, {})
     assert config.site.base_url == "https://blog.example/sub/"  # always ends with "/"
     assert config.store.path == tmp_path / "posts"
+    assert config.build.cache_dir == tmp_path / ".cache"  # defaults are relative to the file too
     assert (config.code_placeholder, config.math_placeholder) == ("[代码]", "[公式]")
 
 
