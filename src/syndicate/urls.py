@@ -11,6 +11,7 @@ import unicodedata
 from urllib.parse import quote
 
 _NOT_SLUG = re.compile(r"[^\w]+")
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:\S+$")
 
 # Every listing's feeds live beside its first page: "/atom.xml", "/tags/llm/atom.xml", ...
 ATOM_FILE = "atom.xml"
@@ -47,6 +48,13 @@ def absolute(base_url: str, path: str) -> str:
 
 
 def tag_uri(authority: str, post_id: str) -> str:
-    """RFC 4151 id of a post: stable across URL changes and edits."""
+    """The id of an entry in every feed: stable across URL changes and edits.
+
+    An RFC 4151 tag: URI made from the post's id, unless that id already is an absolute
+    IRI (an id imported from another platform): then it is the entry id unchanged, so
+    readers of the old feed see the same entries.
+    """
+    if _ABSOLUTE_IRI.match(post_id):
+        return post_id
     specific = quote(post_id, safe="/?:@!$&'()*+,;=-._~")
     return f"tag:{authority}:{specific}"
