@@ -212,7 +212,12 @@ def expected_feeds(path: str, title: str) -> list[tuple[str, str, str]]:
 
 
 def visible_feed_links(doc: HtmlElement) -> list[tuple[str, str]]:
-    return [(a.text_content(), a.get("href")) for a in doc.xpath("//footer//a")]
+    return [(a.text_content(), a.get("href")) for a in doc.xpath("//footer//a[@type!='text/x-opml']")]
+
+
+def test_every_page_links_the_opml_list_of_feeds(pages: dict[str, bytes]) -> None:
+    for data in html_pages(pages).values():
+        assert parse(data).xpath("//footer//a[@type='text/x-opml']/@href") == [f"{BASE}feeds.opml"]
 
 
 def test_autodiscovery_and_visible_feed_links_on_the_site_page(pages: dict[str, bytes]) -> None:

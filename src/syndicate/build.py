@@ -16,6 +16,7 @@ import brotli
 
 from syndicate.config import Config
 from syndicate.feeds import feed_outputs
+from syndicate.indexes import index_outputs
 from syndicate.listings import make_listings
 from syndicate.output import Output
 from syndicate.pages import page_outputs
@@ -76,9 +77,11 @@ class Builder:
     def build(self, store: StoreResult, now: datetime) -> Build:
         published = [post for post in store.posts if post.is_published(now)]
         listings = make_listings(self.renderer.entries(published))
+        pages = page_outputs(listings, self.config)
         outputs = [
-            *page_outputs(listings, self.config),
+            *pages,
             *feed_outputs(listings, self.config),
+            *index_outputs(listings, pages, self.config),
             *(_asset_output(asset) for asset in store.assets),
         ]
         made: dict[Hashable, Resource] = {}

@@ -43,8 +43,8 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _LISTING_SUBTITLES = {
-    "en": {"category": "Posts in the category {}", "tag": "Posts tagged {}"},
-    "zh": {"category": "分类：{}", "tag": "标签：{}"},
+    "en": {"category": "Posts in the category {}", "tag": "Posts tagged {}", "author": "Posts by {}"},
+    "zh": {"category": "分类：{}", "tag": "标签：{}", "author": "作者：{}"},
 }
 
 
@@ -112,6 +112,7 @@ def _generator(listing: Listing, config: Config, filename: str) -> Any:
     fg = FeedGenerator()
     # Only RSS needs dc:creator (its own <author> must be an email address).
     fg.load_extension("dc", atom=False, rss=True)
+    fg.load_extension("media")
     fg.id(tag_uri(site.id_authority, "feed" + listing.path))
     title = _clean(feed_title(listing, config))
     fg.title(title)
@@ -154,6 +155,9 @@ def _add_entry(fg: Any, entry: Entry, config: Config, summary: str) -> None:
         fe.dc.dc_creator(author)
     for category in _categories(post, config):
         fe.category(category)
+    if entry.image:
+        fe.media.content({"url": entry.image, "medium": "image"})
+        fe.media.thumbnail({"url": entry.image})
     fe.summary(summary, type="text")  # also the RSS <description>
     if config.feed.content == "full":
         fe.content(_clean(entry.html), type="html")  # also the RSS <content:encoded>
@@ -172,6 +176,8 @@ def _json_item(entry: Entry, config: Config) -> dict[str, Any]:
     else:
         item["content_text"] = excerpt  # an item needs content_html or content_text
     item["summary"] = excerpt
+    if entry.image:
+        item["image"] = entry.image
     item["date_published"] = post.date.isoformat()
     item["date_modified"] = post.last_modified.isoformat()
     author = _clean(post.author)

@@ -19,7 +19,20 @@ from syndicate.urls import slugify
 from syndicate.xmlchars import strip_forbidden
 
 KNOWN_FIELDS = frozenset(
-    {"title", "date", "updated", "category", "tags", "author", "summary", "draft", "id", "slug", "lang"}
+    {
+        "title",
+        "date",
+        "updated",
+        "category",
+        "tags",
+        "author",
+        "summary",
+        "draft",
+        "id",
+        "slug",
+        "lang",
+        "image",
+    }
 )
 
 
@@ -166,6 +179,7 @@ def _make_post(
         summary=_text(fields, "summary"),
         draft=_bool(fields, "draft"),
         lang=_text(fields, "lang") or language,
+        image=_text(fields, "image"),
         body=body,
         digest=hashlib.sha256(data).hexdigest(),
         extra={key: value for key, value in fields.items() if key not in KNOWN_FIELDS},

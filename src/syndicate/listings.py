@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Literal
 
 from syndicate.posts import Entry
-from syndicate.urls import category_path, slugify, tag_path
+from syndicate.urls import author_path, category_path, slugify, tag_path
 
-Kind = Literal["site", "category", "tag"]
+Kind = Literal["site", "category", "tag", "author"]
+_PATHS = {"category": category_path, "tag": tag_path, "author": author_path}
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Listing:
     kind: Kind
     name: str  # the category or tag as authors write it; "" for the site
     slug: str  # "" for the site
-    path: str  # "/", "/categories/<slug>/" or "/tags/<slug>/"
+    path: str  # "/", "/categories/<slug>/", "/tags/<slug>/" or "/authors/<slug>/"
     entries: tuple[Entry, ...]  # newest first
 
     @property
@@ -34,11 +35,12 @@ class Listings:
     site: Listing
     categories: tuple[Listing, ...]  # sorted by slug
     tags: tuple[Listing, ...]  # sorted by slug
+    authors: tuple[Listing, ...]  # sorted by slug; none unless the site has several authors
     # Names that share a slug, e.g. ("category", "AI", "ai"): merged, and reported by `check`.
     collisions: tuple[tuple[Kind, str, str], ...]
 
     def all(self) -> tuple[Listing, ...]:
-        return (self.site, *self.categories, *self.tags)
+        return (self.site, *self.categories, *self.tags, *self.authors)
 
 
 def make_listings(entries: Sequence[Entry]) -> Listings:
@@ -47,16 +49,20 @@ def make_listings(entries: Sequence[Entry]) -> Listings:
         "category", ((e, [e.post.category] if e.post.category else []) for e in entries)
     )
     tags, tag_collisions = _group("tag", ((e, list(e.post.tags)) for e in entries))
+    authors, author_collisions = _group("author", ((e, [e.post.author]) for e in entries))
+    if len(authors) < 2:
+        authors, author_collisions = (), ()
     return Listings(
         site=Listing("site", "", "", "/", tuple(entries)),
         categories=categories,
         tags=tags,
-        collisions=category_collisions + tag_collisions,
+        authors=authors,
+        collisions=category_collisions + tag_collisions + author_collisions,
     )
 
 
 def _group(
-    kind: Literal["category", "tag"], tagged: Iterable[tuple[Entry, list[str]]]
+    kind: Literal["category", "tag", "author"], tagged: Iterable[tuple[Entry, list[str]]]
 ) -> tuple[tuple[Listing, ...], tuple[tuple[Kind, str, str], ...]]:
     members: dict[str, list[Entry]] = defaultdict(list)
     names: dict[str, set[str]] = defaultdict(set)
@@ -68,7 +74,7 @@ def _group(
             if not members[slug] or members[slug][-1] is not entry:
                 members[slug].append(entry)
             names[slug].add(label)
-    path = category_path if kind == "category" else tag_path
+    path = _PATHS[kind]
     listings = tuple(
         # The smallest spelling names a merged listing, so the choice is deterministic.
         Listing(kind, min(names[slug]), slug, path(slug), tuple(members[slug]))

@@ -83,6 +83,7 @@ def page_outputs(listings: Listings, config: Config) -> list[Output]:
     for listing in listings.all():
         outputs.extend(_listing_outputs(listing, config))
     categories = {listing.slug: listing for listing in listings.categories}
+    has_author_pages = bool(listings.authors)
     paths = {output.path for output in outputs}
     for entry in listings.site.entries:
         # Slugs are meant to be unique; if two posts share one, the newer keeps the page.
@@ -91,8 +92,8 @@ def page_outputs(listings: Listings, config: Config) -> list[Output]:
             continue
         paths.add(path)
         category = categories.get(urls.slugify(entry.post.category)) if entry.post.category else None
-        key = ("post", entry_key(entry), category.name if category else None)
-        make = partial(_post_page, entry, path, category, config)
+        key = ("post", entry_key(entry), category.name if category else None, has_author_pages)
+        make = partial(_post_page, entry, path, category, has_author_pages, config)
         outputs.append(Output(path, HTML, entry.post.last_modified, key, make))
     outputs.append(
         Output(_STYLESHEET_PATH, "text/css; charset=utf-8", None, ("static", _STYLESHEET_PATH), _stylesheet)
@@ -176,7 +177,9 @@ def _listing_page(
     )
 
 
-def _post_page(entry: Entry, path: str, category: Listing | None, config: Config) -> bytes:
+def _post_page(
+    entry: Entry, path: str, category: Listing | None, has_author_pages: bool, config: Config
+) -> bytes:
     post = entry.post
     feeds = [_feeds(_site_listing(), config)]
     if category is not None:
@@ -190,7 +193,8 @@ def _post_page(entry: Entry, path: str, category: Listing | None, config: Config
         post_title=_title(entry),
         date=_date(post.date, tz),
         updated=_date(post.updated, tz) if post.updated is not None else None,
-        author=post.author,
+        author=_link(post.author, urls.author_path, config) if has_author_pages else _Link(post.author, None),
+        image=entry.image,
         category=_category(post.category, config) if post.category else None,
         tags=tuple(_link(tag, urls.tag_path, config) for tag in post.tags),
         html=entry.html,
@@ -205,6 +209,7 @@ def _layout(config: Config, *, title: str, path: str | None) -> dict[str, Any]:
         "canonical": urls.absolute(base, path) if path is not None else None,
         "stylesheet": urls.absolute(base, _STYLESHEET_PATH),
         "favicon": urls.absolute(base, _FAVICON_PATH),
+        "opml": urls.absolute(base, "/feeds.opml"),
         "home": urls.absolute(base, "/"),
         "site_title": config.site.title,
         "subtitle": config.site.subtitle,
@@ -221,6 +226,8 @@ def _heading(listing: Listing, config: Config) -> str:
         return f"Category: {listing.name}"
     if listing.kind == "tag":
         return f"Tag: {listing.name}"
+    if listing.kind == "author":
+        return f"Author: {listing.name}"
     return config.page.heading
 
 

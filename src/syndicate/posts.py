@@ -41,6 +41,7 @@ class Post:
     lang: str
     body: str  # Markdown, LF line endings, no front matter
     digest: str  # sha256 of the source file's bytes
+    image: str | None = None  # as written: relative to the post's page, or absolute
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -59,3 +60,4 @@ class Entry:
     url: str  # absolute URL of the post's page
     html: str  # sanitized HTML, every link absolute
     excerpt: str  # plain text, see syndicate.excerpt
+    image: str | None = None  # absolute URL of the post's image

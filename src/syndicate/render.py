@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import markdown
 import nh3
@@ -145,7 +145,13 @@ class Renderer:
         self._memory = results  # forget posts that are gone or changed
         self.rendered = len(made)
         return [
-            Entry(post=post, url=url, html=results[key][0], excerpt=results[key][1])
+            Entry(
+                post=post,
+                url=url,
+                html=results[key][0],
+                excerpt=results[key][1],
+                image=_image_url(post.image, url),
+            )
             for post, url, key in zip(posts, urls, keys, strict=True)
         ]
 
@@ -163,6 +169,14 @@ class Renderer:
             return dict(zip(todo, done, strict=True))
 
 
+def _image_url(image: str | None, page_url: str) -> str | None:
+    """The post's image as an absolute http(s) URL; anything else (javascript:, data:) is dropped."""
+    if not image:
+        return None
+    url = urljoin(page_url, image)
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
 def _render_job(job: tuple[str, str | None, str, ExcerptSettings]) -> tuple[str, str]:
     return render_post(*job)
 
@@ -173,4 +187,3 @@ def _fingerprint(excerpt: ExcerptSettings) -> str:
         f"{name}={metadata.version(name)}" for name in ("markdown", "pymdown-extensions", "nh3", "regex")
     ]
     return f"{_FORMAT_VERSION}|{'|'.join(libraries)}|{excerpt!r}"
-

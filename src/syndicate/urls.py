@@ -37,6 +37,10 @@ def tag_path(slug: str) -> str:
     return f"/tags/{slug}/"
 
 
+def author_path(slug: str) -> str:
+    return f"/authors/{slug}/"
+
+
 def page_path(listing_path: str, number: int) -> str:
     """Page `number` (from 1) of a paginated listing rooted at `listing_path`."""
     return listing_path if number == 1 else f"{listing_path}page/{number}/"
