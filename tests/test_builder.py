@@ -39,8 +39,8 @@ def test_rebuild_after_one_edit_makes_only_what_shows_that_post(store: Path) -> 
     builder.build(posts.load(), NOW)
     assert builder.made == 0
 
-    # The oldest post changes: its page, the listing pages it is on, and the feeds of its
-    # category and tag (small enough to hold it) change; nothing else is made again.
+    # An old post changes: its page, the listing pages it is on, the feeds of its category
+    # and tag (small enough to hold it) and the archives holding it; nothing else.
     write(store, "p028.md", POST.format(title="Post 28 edited", day=1, category="c1", tag=3, body="New"))
     edited = builder.build(posts.load(), NOW)
     changed = {path for path, resource in edited.resources.items() if first.resources[path] is not resource}
@@ -49,7 +49,10 @@ def test_rebuild_after_one_edit_makes_only_what_shows_that_post(store: Path) -> 
         for kind in ("categories/c1", "tags/t3")
         for name in ("atom.xml", "rss.xml", "feed.json")
     }
-    assert changed == {"/posts/p028/", "/page/5/", "/categories/c1/page/2/", "/tags/t3/"} | feeds
+    archives = {
+        f"{root}archive/1/{name}" for root in ("/", "/categories/c1/") for name in ("atom.xml", "feed.json")
+    }
+    assert changed == {"/posts/p028/", "/page/5/", "/categories/c1/page/2/", "/tags/t3/"} | feeds | archives
     assert builder.made == len(changed)
     assert b"Post 28 edited" in edited.resources["/posts/p028/"].body
     assert same(edited, make_build(PostStore(config).load(), config, NOW))

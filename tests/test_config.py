@@ -55,9 +55,11 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
             "SYNDICATE_SITE_TITLE": "From env",
             "SYNDICATE_FEED_LIMIT": "7",
             "SYNDICATE_STORE_PATH": "/srv/content",
+            "SYNDICATE_FEED_WEBSUB_HUBS": "https://hub.example/, https://other.example/hub",
             "UNRELATED": "x",
         },
     )
+    assert config.feed.websub_hubs == ("https://hub.example/", "https://other.example/hub")
     assert (config.site.title, config.feed.limit, config.store.path) == ("From env", 7, Path("/srv/content"))
 
 
@@ -78,6 +80,12 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         ("", {"SYNDICATE_SERVER_PORT": "70000"}, "server.port: expected a port"),
         ("", {"SYNDICATE_SITE_COLOUR": "red"}, "SYNDICATE_SITE_COLOUR: unknown setting"),
         ("title = [", {}, "not valid TOML"),
+        (
+            '[feed]\nwebsub_hubs = "https://hub.example/"\n',
+            {},
+            "feed.websub_hubs: expected a list of strings",
+        ),
+        ('[feed]\nwebsub_hubs = ["hub"]\n', {}, "feed.websub_hubs: expected an absolute http(s) URL"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, environ: dict[str, str], message: str) -> None:

@@ -59,6 +59,7 @@ class FeedConfig:
     content: str = "full"  # "full" or "summary"
     icon: str = ""
     logo: str = ""
+    websub_hubs: tuple[str, ...] = ()  # WebSub hubs told of every changed feed
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,11 @@ def _check_base_url(name: str, value: str) -> None:
         raise ConfigError(f"{name}: expected a URL without query or fragment, got {value!r}")
 
 
+def _each_url(name: str, values: tuple[str, ...]) -> None:
+    for value in values:
+        _check_base_url(name, value)
+
+
 def _check_timezone(name: str, value: str) -> None:
     try:
         ZoneInfo(value)
@@ -301,6 +307,7 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "excerpt.length": _positive,
     "feed.limit": _positive,
     "feed.content": _one_of("full", "summary"),
+    "feed.websub_hubs": _each_url,
     "page.per_page": _positive,
     "build.interval": _positive,
     "server.port": _port,

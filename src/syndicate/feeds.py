@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from syndicate.config import Config
 from syndicate.listings import Listing, Listings
@@ -41,6 +45,10 @@ GENERATOR = "syndicate"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # What an empty feed says it was updated: fixed, so that its bytes are too.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Listings whose whole history is published as RFC 5005 archives.
+ARCHIVED = ("site", "category")
+ATOM_NS = "http://www.w3.org/2005/Atom"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
 
 _LISTING_SUBTITLES = {
     "en": {"category": "Posts in the category {}", "tag": "Posts tagged {}", "author": "Posts by {}"},
@@ -48,20 +56,87 @@ _LISTING_SUBTITLES = {
 }
 
 
+@dataclass(frozen=True)
+class _Document:
+    """One feed document: the subscription feed of a listing, or one of its archives."""
+
+    listing: Listing
+    entries: tuple[Entry, ...]  # newest first
+    name: str  # ATOM_FILE, RSS_FILE or JSON_FILE
+    folder: str  # the listing's path, or its archive's
+    links: tuple[tuple[str, str], ...] = ()  # (rel, absolute URL) besides self and alternate
+    archive: bool = False  # an RFC 5005 archive document: its entries never change
+    next_url: str | None = None  # JSON Feed paging: the next older document
+
+    @property
+    def path(self) -> str:
+        return self.folder + self.name
+
+
 def feed_outputs(listings: Listings, config: Config) -> list[Output]:
-    """Atom, RSS and JSON Feed for every listing, each made only when asked."""
-    writers = {ATOM_FILE: atom_feed, RSS_FILE: rss_feed, JSON_FILE: json_feed}
+    """Every feed document of every listing, each made only when asked."""
     outputs = []
     for listing in listings.all():
-        newest = _newest(listing, config)
-        updated = max((entry.post.last_modified for entry in newest), default=EPOCH)
-        entries = tuple(map(entry_key, newest))
-        for name, write in writers.items():
-            key = (name, listing.kind, listing.path, listing.name, entries)
-            media_type = FEED_FILES[name] + "; charset=utf-8"
-            make = partial(write, listing, config)
-            outputs.append(Output(listing.path + name, media_type, updated, key, make))
+        for document in _documents(listing, config):
+            updated = max((entry.post.last_modified for entry in document.entries), default=EPOCH)
+            key = (
+                document.path,
+                listing.kind,
+                listing.name,
+                document.links,
+                document.next_url,
+                *map(entry_key, document.entries),
+            )
+            media_type = FEED_FILES[document.name] + "; charset=utf-8"
+            make = partial(_WRITERS[document.name], document, config)
+            outputs.append(Output(document.path, media_type, updated, key, make))
     return outputs
+
+
+def archive_folder(listing: Listing, number: int) -> str:
+    return f"{listing.path}archive/{number}/"
+
+
+def _documents(listing: Listing, config: Config) -> list[_Document]:
+    """The subscription feeds (newest `feed.limit` entries) and, for the site and each
+    category, RFC 5005 archives: fixed sets of `feed.limit` posts counted from the oldest,
+    so an archive's URL and content never change as new posts arrive."""
+    base = config.site.base_url
+    size = config.feed.limit
+    oldest_first = listing.entries[::-1]
+    complete = len(oldest_first) // size if listing.kind in ARCHIVED else 0
+    hubs = tuple(("hub", hub) for hub in config.feed.websub_hubs)
+
+    def url(number: int, name: str) -> str:
+        return absolute(base, archive_folder(listing, number) + name)
+
+    newest = _newest(listing, config)
+    atom_links = hubs + ((("prev-archive", url(complete, ATOM_FILE)),) if complete else ())
+    documents = [
+        _Document(listing, newest, ATOM_FILE, listing.path, atom_links),
+        _Document(listing, newest, RSS_FILE, listing.path, hubs),
+        _Document(
+            listing,
+            newest,
+            JSON_FILE,
+            listing.path,
+            hubs,
+            next_url=url(complete, JSON_FILE) if complete else None,
+        ),
+    ]
+    current = absolute(base, listing.path + ATOM_FILE)
+    for number in range(1, complete + 1):
+        entries = oldest_first[(number - 1) * size : number * size][::-1]
+        links = [("current", current)]
+        if number > 1:
+            links.append(("prev-archive", url(number - 1, ATOM_FILE)))
+        if number < complete:
+            links.append(("next-archive", url(number + 1, ATOM_FILE)))
+        folder = archive_folder(listing, number)
+        older = url(number - 1, JSON_FILE) if number > 1 else None
+        documents.append(_Document(listing, entries, ATOM_FILE, folder, tuple(links), archive=True))
+        documents.append(_Document(listing, entries, JSON_FILE, folder, next_url=older))
+    return documents
 
 
 def feed_title(listing: Listing, config: Config) -> str:
@@ -71,23 +146,43 @@ def feed_title(listing: Listing, config: Config) -> str:
 
 
 def atom_feed(listing: Listing, config: Config) -> bytes:
-    data: bytes = _generator(listing, config, ATOM_FILE).atom_str(pretty=True)
-    return data
+    """The listing's subscription feed in Atom."""
+    return _atom(_subscription(listing, ATOM_FILE, config), config)
 
 
 def rss_feed(listing: Listing, config: Config) -> bytes:
-    data: bytes = _generator(listing, config, RSS_FILE).rss_str(pretty=True)
-    return data
+    return _rss(_subscription(listing, RSS_FILE, config), config)
 
 
 def json_feed(listing: Listing, config: Config) -> bytes:
+    return _json(_subscription(listing, JSON_FILE, config), config)
+
+
+def _subscription(listing: Listing, name: str, config: Config) -> _Document:
+    return next(d for d in _documents(listing, config) if d.name == name and d.folder == listing.path)
+
+
+def _atom(document: _Document, config: Config) -> bytes:
+    data: bytes = _generator(document, config).atom_str(pretty=True)
+    return data
+
+
+def _rss(document: _Document, config: Config) -> bytes:
+    data: bytes = _generator(document, config).rss_str(pretty=True)
+    return data
+
+
+def _json(document: _Document, config: Config) -> bytes:
     base = config.site.base_url
+    listing = document.listing
     feed: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": _clean(feed_title(listing, config)),
         "home_page_url": absolute(base, listing.path),
-        "feed_url": absolute(base, listing.path + JSON_FILE),
+        "feed_url": absolute(base, document.path),
     }
+    if document.next_url:
+        feed["next_url"] = document.next_url
     subtitle = _subtitle(listing, config)
     if subtitle:
         feed["description"] = subtitle
@@ -96,16 +191,27 @@ def json_feed(listing: Listing, config: Config) -> bytes:
         feed["icon"] = feed["favicon"] = _asset_url(config, config.feed.icon)
     feed["language"] = _clean(config.site.language)
     feed["authors"] = [{"name": _clean(config.site.author)}]
-    feed["items"] = [_json_item(entry, config) for entry in _newest(listing, config)]
+    hubs = [{"type": "WebSub", "url": href} for rel, href in document.links if rel == "hub"]
+    if hubs:
+        feed["hubs"] = hubs
+    feed["items"] = [_json_item(entry, config) for entry in document.entries]
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _generator(listing: Listing, config: Config, filename: str) -> Any:
+_WRITERS: dict[str, Callable[[_Document, Config], bytes]] = {
+    ATOM_FILE: _atom,
+    RSS_FILE: _rss,
+    JSON_FILE: _json,
+}
+
+
+def _generator(document: _Document, config: Config) -> Any:
     site = config.site
-    entries = _newest(listing, config)
+    listing = document.listing
+    entries = document.entries
     updated = max((entry.post.last_modified for entry in entries), default=EPOCH)
 
-    rss = filename == RSS_FILE
+    rss = document.name == RSS_FILE
     # RSS readers take every <description> as HTML, so plain text is escaped once more.
     description = _escape if rss else _clean
 
@@ -113,7 +219,9 @@ def _generator(listing: Listing, config: Config, filename: str) -> Any:
     # Only RSS needs dc:creator (its own <author> must be an email address).
     fg.load_extension("dc", atom=False, rss=True)
     fg.load_extension("media")
-    fg.id(tag_uri(site.id_authority, "feed" + listing.path))
+    fg.register_extension("history", _HistoryExtension, _NoEntryExtension, atom=True, rss=True)
+    fg.history.archive = document.archive
+    fg.id(tag_uri(site.id_authority, "feed" + document.folder))
     title = _clean(feed_title(listing, config))
     fg.title(title)
     subtitle = _subtitle(listing, config)
@@ -129,7 +237,12 @@ def _generator(listing: Listing, config: Config, filename: str) -> Any:
     fg.updated(updated)
     fg.pubDate(updated)
     # RSS's channel <link> is whichever link was added last, so the page goes last.
-    fg.link(href=absolute(site.base_url, listing.path + filename), rel="self", type=FEED_FILES[filename])
+    fg.link(href=absolute(site.base_url, document.path), rel="self", type=FEED_FILES[document.name])
+    if rss:
+        fg.history.rss_links = document.links
+    else:
+        for rel, href in document.links:
+            fg.link(href=href, rel=rel)
     fg.link(href=absolute(site.base_url, listing.path), rel="alternate", type="text/html")
     if config.feed.icon:
         fg.icon(_asset_url(config, config.feed.icon))
@@ -139,6 +252,32 @@ def _generator(listing: Listing, config: Config, filename: str) -> Any:
     for entry in entries:
         _add_entry(fg, entry, config, description(entry.excerpt))
     return fg
+
+
+class _HistoryExtension(BaseExtension):  # type: ignore[misc]
+    """What feedgen cannot write itself: RFC 5005's fh:archive marker, and in RSS the
+    atom:link elements for WebSub hubs (feedgen's RSS keeps only its self link)."""
+
+    archive = False
+    rss_links: tuple[tuple[str, str], ...] = ()
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": HISTORY_NS}
+
+    def extend_atom(self, feed: Any) -> Any:
+        if self.archive:
+            etree.SubElement(feed, f"{{{HISTORY_NS}}}archive")
+        return feed
+
+    def extend_rss(self, feed: Any) -> Any:
+        channel = feed[0]
+        for rel, href in self.rss_links:
+            etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel)
+        return feed
+
+
+class _NoEntryExtension(BaseEntryExtension):  # type: ignore[misc]
+    pass
 
 
 def _add_entry(fg: Any, entry: Entry, config: Config, summary: str) -> None:

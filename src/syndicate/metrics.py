@@ -16,6 +16,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syndicate.scheduler import Site
+from syndicate.websub import Publisher
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _FEED_ENDINGS = ("/atom.xml", "/rss.xml", "/feed.json")
@@ -35,7 +36,7 @@ def route_of(path: str) -> str:
 
 
 class Metrics:
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, publisher: Publisher | None = None) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "syndicate_http_requests",
@@ -43,7 +44,7 @@ class Metrics:
             ["route", "status"],
             registry=self.registry,
         )
-        self.registry.register(_SiteCollector(site, self.requests))
+        self.registry.register(_SiteCollector(site, self.requests, publisher))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -70,9 +71,10 @@ class Metrics:
 
 
 class _SiteCollector(Collector):
-    def __init__(self, site: Site, requests: Counter) -> None:
+    def __init__(self, site: Site, requests: Counter, publisher: Publisher | None) -> None:
         self._site = site
         self._requests = requests
+        self._publisher = publisher
 
     def collect(self) -> Iterator[Metric]:
         site = self._site
@@ -108,6 +110,15 @@ class _SiteCollector(Collector):
             "Share of answered requests that were 304 Not Modified.",
             value=self._not_modified_ratio(),
         )
+        if self._publisher is not None:
+            attempts = CounterMetricFamily(
+                "syndicate_websub_attempts",
+                "Notifications sent to WebSub hubs, by result.",
+                labels=["result"],
+            )
+            for result in ("ok", "failed", "gave_up"):
+                attempts.add_metric([result], self._publisher.counts[result])
+            yield attempts
 
     def _not_modified_ratio(self) -> float:
         total = not_modified = 0.0

@@ -35,7 +35,9 @@ class DiskCache:
             db = self._connect()
             db.execute("SELECT count(*) FROM rendered").fetchone()
             return db
-        except sqlite3.DatabaseError:
+        except sqlite3.OperationalError:
+            raise  # cannot open or write it (a read-only folder): not damage
+        except sqlite3.DatabaseError:  # "file is not a database"
             log.warning("render cache %s is damaged; starting a new one", self.path)
             self.path.unlink(missing_ok=True)
             return self._connect()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -48,6 +49,8 @@ class Site:
         self.error: RebuildError | None = None
         self.checked_at: datetime | None = None  # the last rebuild attempt
         self.stats = RebuildStats()
+        # Called as listener(old, new) after a rebuild swapped in a changed Build.
+        self.listeners: list[Callable[[Build, Build], None]] = []
         self._lock = threading.Lock()
         self._last_input: tuple[StoreResult, frozenset[str]] | None = None
         self._scheduler: BackgroundScheduler | None = None
@@ -82,8 +85,11 @@ class Site:
         published = frozenset(post.id for post in result.posts if post.is_published(now))
         if self.build is not None and self._last_input == (result, published):
             return False  # nothing changed: the current Build is still exact
-        self.build = self.builder.build(result, now)
+        old, self.build = self.build, self.builder.build(result, now)
         self._last_input = (result, published)
+        if old is not None:
+            for listener in self.listeners:
+                listener(old, self.build)
         log.info(
             "built %d resources from %d posts (%d skipped)",
             len(self.build.resources),

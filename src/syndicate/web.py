@@ -22,9 +22,11 @@ from syndicate.build import Build, Resource, Variant
 from syndicate.metrics import CONTENT_TYPE, Metrics
 from syndicate.pages import not_found_page
 from syndicate.scheduler import Site
-from syndicate.urls import absolute
+from syndicate.urls import ATOM_FILE, JSON_FILE, RSS_FILE, absolute
+from syndicate.websub import Publisher
 
 _ENCODINGS = ("br", "gzip", "identity")  # preference order on equal q-values
+_TOPICS = (ATOM_FILE, RSS_FILE, JSON_FILE)  # feeds whose responses name the WebSub hubs
 
 
 def create_app(site: Site) -> Starlette:
@@ -35,7 +37,10 @@ def create_app(site: Site) -> Starlette:
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
     not_found = not_found_page(config)
-    metrics = Metrics(site)
+    publisher = Publisher(config.feed.websub_hubs) if config.feed.websub_hubs else None
+    if publisher is not None:
+        site.listeners.append(lambda old, new: publisher.on_rebuild(old, new, config.site.base_url))
+    metrics = Metrics(site, publisher)
 
     def security_headers(media_type: str) -> dict[str, str]:
         headers = {"X-Content-Type-Options": "nosniff"}
@@ -66,7 +71,11 @@ def create_app(site: Site) -> Starlette:
             if not path.endswith("/") and path + "/" in build.resources:
                 return RedirectResponse(absolute(config.site.base_url, path + "/"), status_code=301)
             return missing(head)
-        return _answer(request, resource, cache_control(resource), security_headers(resource.media_type))
+        headers = security_headers(resource.media_type)
+        if publisher is not None and path.endswith(_TOPICS) and "/archive/" not in path:
+            hubs = [f'<{hub}>; rel="hub"' for hub in publisher.hubs]
+            headers["Link"] = ", ".join([*hubs, f'<{absolute(config.site.base_url, path)}>; rel="self"'])
+        return _answer(request, resource, cache_control(resource), headers)
 
     async def healthz(request: Request) -> Response:
         return Response(
@@ -82,10 +91,14 @@ def create_app(site: Site) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         site.start()  # rebuilds run while the server runs, and stop with it
+        if publisher is not None:
+            publisher.start()
         try:
             yield
         finally:
             site.stop()
+            if publisher is not None:
+                publisher.stop()
 
     return Starlette(
         routes=[
