@@ -57,6 +57,8 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
             "SYNDICATE_STORE_PATH": "/srv/content",
             "SYNDICATE_FEED_WEBSUB_HUBS": "https://hub.example/, https://other.example/hub",
             "UNRELATED": "x",
+            "SYNDICATE_SERVICE_HOST": "10.0.0.1",  # what Kubernetes sets for a Service "syndicate"
+            "SYNDICATE_PORT": "tcp://10.0.0.1:80",
         },
     )
     assert config.feed.websub_hubs == ("https://hub.example/", "https://other.example/hub")

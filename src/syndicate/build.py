@@ -17,9 +17,9 @@ import brotli
 from syndicate.config import Config
 from syndicate.feeds import feed_outputs
 from syndicate.indexes import index_outputs
-from syndicate.listings import make_listings
+from syndicate.listings import Collision, make_listings
 from syndicate.output import Output
-from syndicate.pages import page_outputs
+from syndicate.pages import page_outputs, static_outputs
 from syndicate.posts import Post, Problem
 from syndicate.render import Renderer
 from syndicate.store import Asset, StoreResult
@@ -60,7 +60,7 @@ class Build:
     made_at: datetime  # the `now` it was made for; never written into a resource
     published: tuple[Post, ...]  # newest first
     problems: tuple[Problem, ...]
-    collisions: tuple[tuple[str, str, str], ...]  # (kind, name, slug) of names sharing a slug
+    collisions: tuple[Collision, ...]  # names that share a slug, merged into one listing
     next_due: datetime | None  # when the next scheduled (future, non-draft) post is due
 
 
@@ -83,13 +83,15 @@ class Builder:
             *feed_outputs(listings, self.config),
             *index_outputs(listings, pages, self.config),
             *(_asset_output(asset) for asset in store.assets),
+            *static_outputs(),  # after the store's files, so a favicon.svg of the store wins
         ]
+        problems = list(store.problems)
         made: dict[Hashable, Resource] = {}
         resources: dict[str, Resource] = {}
         self.made = 0
         for output in outputs:
             if output.path in resources:
-                continue  # a generated page wins over a store file at the same path
+                continue  # the first wins: pages and feeds, then the store's files, then ours
             key = (output.key, output.last_modified, output.media_type)
             resource = self._made.get(key) or made.get(key)
             if resource is None:
@@ -97,12 +99,17 @@ class Builder:
                 self.made += 1
             made[key] = resources[output.path] = resource
         self._made = made  # forget what the store no longer has
+        for asset in store.assets:
+            if resources[asset.path].body != asset.data:
+                problems.append(
+                    Problem(asset.path[1:], 1, "not served: a page or feed has its path", "warning")
+                )
         due = [post.date for post in store.posts if not post.draft and post.date > now]
         return Build(
             resources=MappingProxyType(dict(sorted(resources.items()))),
             made_at=now,
             published=tuple(published),
-            problems=store.problems,
+            problems=tuple(problems),
             collisions=listings.collisions,
             next_due=min(due, default=None),
         )

@@ -136,8 +136,11 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         sections[section.name] = _load_section(section.name, section_type, values, environ, base_dir)
     for unknown in raw:
         raise ConfigError(f"[{unknown}]: unknown section")
+    ours = tuple(f"{ENV_PREFIX}{section.name.upper()}_" for section in dataclasses.fields(Config))
     for name in environ:
-        if name.startswith(ENV_PREFIX) and not _env_known(name):
+        # Only names under a section of ours: Kubernetes, for one, sets SYNDICATE_SERVICE_HOST
+        # and SYNDICATE_PORT for a Service called "syndicate".
+        if name.startswith(ours) and not _env_known(name):
             raise ConfigError(f"{name}: unknown setting in the environment")
     return Config(**sections)
 

@@ -13,6 +13,7 @@ from syndicate.posts import Entry
 from syndicate.urls import author_path, category_path, slugify, tag_path
 
 Kind = Literal["site", "category", "tag", "author"]
+Collision = tuple[Kind, str, tuple[str, ...]]  # (kind, slug, the names sharing it)
 _PATHS = {"category": category_path, "tag": tag_path, "author": author_path}
 
 
@@ -36,8 +37,9 @@ class Listings:
     categories: tuple[Listing, ...]  # sorted by slug
     tags: tuple[Listing, ...]  # sorted by slug
     authors: tuple[Listing, ...]  # sorted by slug; none unless the site has several authors
-    # Names that share a slug, e.g. ("category", "AI", "ai"): merged, and reported by `check`.
-    collisions: tuple[tuple[Kind, str, str], ...]
+    # Names that share a slug, e.g. ("category", "ai", ("AI", "ai")): merged into one listing,
+    # and reported by `check`.
+    collisions: tuple[Collision, ...]
 
     def all(self) -> tuple[Listing, ...]:
         return (self.site, *self.categories, *self.tags, *self.authors)
@@ -63,7 +65,7 @@ def make_listings(entries: Sequence[Entry]) -> Listings:
 
 def _group(
     kind: Literal["category", "tag", "author"], tagged: Iterable[tuple[Entry, list[str]]]
-) -> tuple[tuple[Listing, ...], tuple[tuple[Kind, str, str], ...]]:
+) -> tuple[tuple[Listing, ...], tuple[Collision, ...]]:
     members: dict[str, list[Entry]] = defaultdict(list)
     names: dict[str, set[str]] = defaultdict(set)
     for entry, labels in tagged:
@@ -81,6 +83,6 @@ def _group(
         for slug in sorted(members)
     )
     collisions = tuple(
-        (kind, name, slug) for slug in sorted(names) if len(names[slug]) > 1 for name in sorted(names[slug])
+        (kind, slug, tuple(sorted(names[slug]))) for slug in sorted(names) if len(names[slug]) > 1
     )
     return listings, collisions

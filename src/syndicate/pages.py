@@ -78,7 +78,7 @@ HTML = "text/html; charset=utf-8"
 
 
 def page_outputs(listings: Listings, config: Config) -> list[Output]:
-    """Every listing page, every post page, and "/style.css", each made only when asked."""
+    """Every listing page and every post page, each made only when asked."""
     outputs: list[Output] = []
     for listing in listings.all():
         outputs.extend(_listing_outputs(listing, config))
@@ -95,16 +95,20 @@ def page_outputs(listings: Listings, config: Config) -> list[Output]:
         key = ("post", entry_key(entry), category.name if category else None, has_author_pages)
         make = partial(_post_page, entry, path, category, has_author_pages, config)
         outputs.append(Output(path, HTML, entry.post.last_modified, key, make))
-    outputs.append(
-        Output(_STYLESHEET_PATH, "text/css; charset=utf-8", None, ("static", _STYLESHEET_PATH), _stylesheet)
-    )
-    outputs.append(Output(_FAVICON_PATH, "image/svg+xml", None, ("static", _FAVICON_PATH), _favicon))
     return outputs
 
 
+def static_outputs() -> list[Output]:
+    """The stylesheet and the icon every page links."""
+    return [
+        Output(_STYLESHEET_PATH, "text/css; charset=utf-8", None, ("static", _STYLESHEET_PATH), _stylesheet),
+        Output(_FAVICON_PATH, "image/svg+xml", None, ("static", _FAVICON_PATH), _favicon),
+    ]
+
+
 def render_pages(listings: Listings, config: Config) -> dict[str, bytes]:
-    """Site path -> bytes of every page (see page_outputs)."""
-    return {output.path: output.make() for output in page_outputs(listings, config)}
+    """Site path -> bytes of every page and static file (see page_outputs)."""
+    return {output.path: output.make() for output in [*page_outputs(listings, config), *static_outputs()]}
 
 
 def not_found_page(config: Config) -> bytes:

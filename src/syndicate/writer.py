@@ -28,10 +28,26 @@ def file_name(path: str) -> str:
 def write_build(build: Build, out: Path) -> Path:
     """Write every resource under a new folder and point `out` at it; returns that folder."""
     out = out.absolute()
-    if out.exists() and not out.is_symlink():
-        if not out.is_dir() or any(out.iterdir()):
-            raise WriteError(f"{out}: exists and is not a syndicate output (remove it first)")
-        out.rmdir()
+    check_target(out)
+    try:
+        return _write(build, out)
+    except OSError as exc:
+        raise WriteError(f"{out}: cannot write the build: {exc.strerror or exc}") from None
+
+
+def check_target(out: Path) -> None:
+    """Refuse, before any work, an `out` that syndicate did not make or cannot make."""
+    out = out.absolute()
+    if out.exists() and not out.is_symlink() and (not out.is_dir() or any(out.iterdir())):
+        raise WriteError(f"{out}: exists and is not a syndicate output (remove it first)")
+    existing = next(folder for folder in out.parents if folder.exists())
+    if not existing.is_dir():
+        raise WriteError(f"{out}: cannot write there, {existing} is not a folder")
+
+
+def _write(build: Build, out: Path) -> Path:
+    if out.is_dir() and not out.is_symlink():
+        out.rmdir()  # empty (check_target made sure)
     builds = out.with_name(out.name + ".builds")
     builds.mkdir(parents=True, exist_ok=True)
     target = Path(tempfile.mkdtemp(prefix="build-", dir=builds))
@@ -46,6 +62,6 @@ def write_build(build: Build, out: Path) -> Path:
     os.symlink(os.path.relpath(target, out.parent), link)
     os.replace(link, out)  # atomic: readers see the old build or the new one
     for old in builds.iterdir():
-        if old != target:
+        if old != target and old.name.startswith("build-"):
             shutil.rmtree(old, ignore_errors=True)
     return target
