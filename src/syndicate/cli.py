@@ -33,6 +33,18 @@ def main(argv: list[str] | None = None) -> int:
         "--log-format", choices=("text", "json"), help="text or JSON log lines (default: server.log_format)"
     )
 
+    importer = commands.add_parser("import", help="write the posts of an RSS or Atom feed into the store")
+    _add_config(importer)
+    importer.add_argument("source", help="the feed: a file or an http(s) URL")
+    importer.add_argument("--into", type=Path, help="folder to write to (default: store.path)")
+
+    new = commands.add_parser("new", help="write a draft post skeleton dated today")
+    _add_config(new)
+    new.add_argument("title", help="the post's title")
+    new.add_argument("--category", help="its category")
+    new.add_argument("--tags", help="its tags, separated by commas")
+    new.add_argument("--into", type=Path, help="folder to write to (default: store.path)")
+
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
@@ -40,6 +52,14 @@ def main(argv: list[str] | None = None) -> int:
             return _check(config)
         if args.command == "build":
             return _build(config, args.out)
+        if args.command == "import":
+            from syndicate.importer import run_import  # imports feedparser only when importing
+
+            return run_import(config, args.source, into=args.into)
+        if args.command == "new":
+            from syndicate.newpost import new_post
+
+            return new_post(config, args.title, category=args.category, tags=args.tags, into=args.into)
         from syndicate.server import serve as run_server  # imports uvicorn only when serving
 
         return run_server(config, host=args.host, port=args.port, log_format=args.log_format)
@@ -73,8 +93,9 @@ def _build(config: Config, out: Path) -> int:
 def _report(config: Config, result: StoreResult, build: Build) -> None:
     for problem in result.problems:
         print(format_problem(config, problem))
-    for kind, name, slug in build.collisions:
-        print(f"{config.store.path}: warning: {kind} '{name}' shares the slug '{slug}' with another name")
+    for kind, slug, names in build.collisions:
+        spelled = " and ".join(f"'{name}'" for name in names)
+        print(f"{config.store.path}: warning: {kind} names {spelled} share the slug '{slug}': one listing")
     drafts = sum(post.draft for post in result.posts)
     scheduled = len(result.posts) - len(build.published) - drafts
     errors = _errors(result.problems)

@@ -1,0 +1,606 @@
+"""`syndicate import`: the posts of an RSS or Atom feed, one Markdown file each.
+
+feedparser reads the feed; it also sanitizes each entry's HTML and makes its
+links absolute. The HTML is kept as it is, as one raw HTML block of the
+Markdown body. Each post keeps its entry's original id in `id`, so subscribers
+see no duplicates when the feed moves here, and so that a second import finds
+what the first one wrote: an entry already imported is skipped, or rewritten
+in place when the feed holds a newer version of it (its `updated` is later
+than the file's). A file is never overwritten by a different post.
+
+Exports that hold more than posts are understood: Blogger's comments, pages
+and settings and WordPress's pages and attachments are left out, and their
+drafts become drafts.
+"""
+
+from __future__ import annotations
+
+import calendar
+import email.utils
+import http.client
+import io
+import os
+import re
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Literal, TextIO
+from urllib.parse import unquote, urlsplit
+
+import feedparser
+
+from syndicate.config import Config
+from syndicate.newpost import existing_posts, post_text, short_slug
+
+USER_AGENT = "syndicate-import"
+TIMEOUT = 30.0  # seconds to wait for a feed's server
+PROGRESS_FROM = 50  # entries: longer imports show a counter on a terminal
+
+_ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
+_BLOGGER_KIND = "http://schemas.google.com/g/2005#kind"
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_PAGE_EXTENSIONS = (".html", ".htm", ".shtml", ".xhtml", ".php", ".asp", ".aspx")
+_VOID = frozenset(
+    {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+        "track", "wbr",
+    }
+)  # fmt: skip
+_BLOCKS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "details", "div", "dl", "fieldset", "figcaption",
+        "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
+        "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+    }
+)  # fmt: skip
+# A line that opens a fenced code block: Markdown reads fences even inside raw HTML.
+_FENCE = re.compile(r"^([ \t]*)([`~])(?=\2\2)", re.MULTILINE)
+_WEB_URL = re.compile(r"^https?://", re.IGNORECASE)
+
+Kind = Literal["post", "draft", "other"]
+FeedDict = Mapping[str, Any]  # feedparser's FeedParserDict, untyped
+
+
+class FeedError(Exception):
+    """The feed as a whole cannot be read; the message is one line."""
+
+
+class BadEntry(Exception):
+    """One entry cannot become a post; the message says why."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A feed entry made ready to write as a post."""
+
+    id: str
+    title: str
+    date: datetime
+    updated: datetime | None
+    category: str | None
+    tags: tuple[str, ...]
+    author: str | None
+    summary: str | None
+    draft: bool
+    slug: str  # wanted; the file gets it or the first free `slug-2`, `slug-3`, ...
+    body: str
+
+    @property
+    def last_modified(self) -> datetime:
+        return self.updated if self.updated is not None else self.date
+
+    def text(self, slug: str) -> str:
+        """The post file, front matter in the order the README lists the fields."""
+        fields: dict[str, object] = {"title": self.title, "date": self.date}
+        if self.updated is not None:
+            fields["updated"] = self.updated
+        if self.category is not None:
+            fields["category"] = self.category
+        if self.tags:
+            fields["tags"] = self.tags
+        if self.author is not None:
+            fields["author"] = self.author
+        if self.summary is not None:
+            fields["summary"] = self.summary
+        if self.draft:
+            fields["draft"] = True
+        fields["id"] = self.id
+        fields["slug"] = slug
+        return post_text(fields, self.body)
+
+
+@dataclass
+class Tally:
+    imported: int = 0
+    drafts: int = 0  # of the imported
+    updated: int = 0
+    skipped: int = 0
+    bad: int = 0
+    ignored: int = 0  # comments, pages, settings: not posts
+
+    def __str__(self) -> str:
+        parts = [f"imported {self.imported}" + (f" ({self.drafts} as drafts)" if self.drafts else "")]
+        if self.updated:
+            parts.append(f"updated {self.updated}")
+        parts += [f"skipped {self.skipped} (already there)", f"{self.bad} bad"]
+        if self.ignored:
+            parts.append(f"ignored {self.ignored} that are not posts (comments, pages, settings)")
+        return ", ".join(parts)
+
+
+def run_import(config: Config, source: str, into: Path | None = None) -> int:
+    """The command: 0 when the good entries were written, 1 when every entry was bad,
+    2 when the feed cannot be read or a file cannot be written."""
+    folder = into if into is not None else config.store.path
+    try:
+        feed = read_feed(source)
+    except FeedError as exc:
+        print(f"syndicate: error: import: {exc}", file=sys.stderr)
+        return 2
+    try:
+        tally = import_entries(feed, folder, config)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"syndicate: error: import: cannot write: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(tally)
+    return 1 if tally.bad and not (tally.imported or tally.updated or tally.skipped) else 0
+
+
+def read_feed(source: str) -> FeedDict:
+    """The parsed feed at a file path or an http(s) URL."""
+    if _WEB_URL.match(source):
+        data, headers = _fetch(source)
+        feed = _parse(source, data, headers)
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise FeedError(f"{source}: {exc.strerror or exc}") from None
+        feed = _parse(source, data, {})
+        # Read from a URL, relative links resolve against it; read from a file, against
+        # the URL the feed says it has, so that both give the same posts.
+        location = _feed_location(feed["feed"])
+        if location is not None:
+            feed = _parse(source, data, {"content-location": location, "content-type": "application/xml"})
+    problem = feed.get("bozo_exception")
+    if feed.get("bozo") and not isinstance(problem, feedparser.ThingsNobodyCaresAboutButMe):
+        print(f"import: warning: {source}: read leniently: {_one_line(problem)}", file=sys.stderr)
+    return feed
+
+
+def _fetch(url: str) -> tuple[bytes, dict[str, str]]:
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT})
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            data: bytes = response.read()
+            headers = {
+                "content-location": response.geturl(),
+                "content-type": response.headers.get("Content-Type", "application/xml"),
+            }
+    except urllib.error.HTTPError as exc:
+        raise FeedError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        raise FeedError(f"{url}: {exc.reason}") from None
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        raise FeedError(f"{url}: {_one_line(exc) or type(exc).__name__}") from None
+    return data, headers
+
+
+def _parse(source: str, data: bytes, headers: dict[str, str]) -> FeedDict:
+    # Bytes in a stream: feedparser treats a str as a URL or a path to open.
+    feed: FeedDict = feedparser.parse(io.BytesIO(data), response_headers=headers or None)
+    if not feed["entries"] and (feed.get("bozo") or not feed.get("version")):
+        problem = _one_line(feed.get("bozo_exception")) or "no feed found"
+        raise FeedError(f"{source}: not an RSS or Atom feed ({problem})")
+    return feed
+
+
+def _feed_location(info: FeedDict) -> str | None:
+    for link in info.get("links") or ():
+        if link.get("rel") == "self" and _WEB_URL.match(link.get("href") or ""):
+            return str(link["href"])
+    link = info.get("link") or ""
+    return link if _WEB_URL.match(link) else None
+
+
+def import_entries(feed: FeedDict, folder: Path, config: Config) -> Tally:
+    """Write each good entry of `feed` into `folder`; report each bad one on stderr."""
+    folder.mkdir(parents=True, exist_ok=True)
+    posts = existing_posts(folder, config)
+    by_id = {post.id: post for post in posts}
+    slugs = {post.slug for post in posts}
+    first_seen: dict[str, int] = {}
+    tally = Tally()
+    entries = feed["entries"]
+    progress = _Progress(len(entries))
+    for number, entry in enumerate(entries, 1):
+        progress.show(number)
+        kind = entry_kind(entry)
+        if kind == "other":
+            tally.ignored += 1
+            continue
+        try:
+            incoming = read_entry(entry, feed["feed"], draft=kind == "draft")
+            if incoming.id in first_seen:
+                raise BadEntry(f"the same id as entry {first_seen[incoming.id]}")
+        except (BadEntry, ValueError, TypeError, AttributeError) as exc:
+            progress.clear()
+            print(f"import: entry {number} ({_label(entry)}): {_one_line(exc)}", file=sys.stderr)
+            tally.bad += 1
+            continue
+        first_seen[incoming.id] = number
+        old = by_id.get(incoming.id)
+        if old is None:
+            _write_new(folder, incoming, slugs)
+            tally.imported += 1
+            tally.drafts += incoming.draft
+        elif incoming.last_modified > old.last_modified and _rewrite(folder / old.source, incoming, old.slug):
+            tally.updated += 1
+        else:
+            tally.skipped += 1
+    progress.clear()
+    return tally
+
+
+def _write_new(folder: Path, incoming: Incoming, slugs: set[str]) -> Path:
+    day = incoming.date.strftime("%Y-%m-%d")
+    number = 1
+    while True:
+        slug = incoming.slug if number == 1 else f"{incoming.slug}-{number}"
+        number += 1
+        if slug in slugs:
+            continue
+        path = folder / f"{day}-{slug}.md"
+        try:
+            with path.open("x", encoding="utf-8", newline="\n") as file:
+                file.write(incoming.text(slug))
+        except FileExistsError:
+            continue  # a file the scan could not read as a post: never overwrite it
+        slugs.add(slug)
+        return path
+
+
+def _rewrite(path: Path, incoming: Incoming, slug: str) -> bool:
+    """Replace the post at `path` with the newer version; False if nothing changed."""
+    text = incoming.text(slug)
+    if path.read_bytes() == text.encode():
+        return False
+    temporary = path.with_name(f".{path.name}.import")  # hidden: the store skips it
+    temporary.write_text(text, encoding="utf-8", newline="\n")
+    os.replace(temporary, path)
+    return True
+
+
+def entry_kind(entry: FeedDict) -> Kind:
+    """A post, a draft, or something else an export holds (a comment, a page, settings)."""
+    for tag in entry.get("tags") or ():
+        if tag.get("scheme") == _BLOGGER_KIND and not str(tag.get("term")).endswith("#post"):
+            return "other"
+    # Blogger's newer exports, and WordPress's (WXR).
+    blogger_type, blogger_status = entry.get("blogger_type"), entry.get("blogger_status")
+    if blogger_type not in (None, "POST") or blogger_status == "DELETED":
+        return "other"
+    wp_type, wp_status = entry.get("wp_post_type"), entry.get("wp_status")
+    if wp_type not in (None, "post") or wp_status in ("trash", "auto-draft", "inherit"):
+        return "other"
+    draft_flag = str(entry.get("app_draft") or "").strip().lower() == "yes"
+    if draft_flag or blogger_status == "DRAFT" or wp_status in ("draft", "pending", "private"):
+        return "draft"
+    return "post"
+
+
+def read_entry(entry: FeedDict, feed_info: FeedDict, *, draft: bool = False) -> Incoming:
+    """The post one entry becomes; BadEntry says why it cannot become one."""
+    entry_id = _entry_id(entry)
+    html = _content_html(entry)
+    if "wp_post_type" in entry:  # WordPress exports hold the text before it gets its <p>s
+        html = autop(html)
+    title = _title(entry)
+    if not title:
+        if not html.strip():
+            raise BadEntry("no title and no content")
+        title = title_from_text(html_to_text(html))
+        if not title:
+            raise BadEntry("no title, and no text in the content to make one from")
+    published, updated = entry_date(entry, "published"), entry_date(entry, "updated")
+    date = published or updated
+    if date is None:
+        raw = _field(entry, "published") or _field(entry, "updated")
+        raise BadEntry(f"unreadable date {raw!r}" if raw else "no date")
+    if updated is not None and updated <= date:
+        updated = None
+    category, tags = _terms(entry)
+    return Incoming(
+        id=entry_id,
+        title=title,
+        date=date,
+        updated=updated,
+        category=category,
+        tags=tags,
+        author=_author(entry) or _author(feed_info),
+        summary=_summary(entry, html),
+        draft=draft,
+        slug=_slug(entry, title),
+        body=markdown_body(html),
+    )
+
+
+def _entry_id(entry: FeedDict) -> str:
+    entry_id = " ".join(str(entry.get("id") or _page_link(entry) or "").split())
+    if not entry_id:
+        raise BadEntry("no id and no link, so a second import could not recognise it")
+    return entry_id
+
+
+def _label(entry: FeedDict) -> str:
+    return str(entry.get("id") or entry.get("link") or entry.get("title") or "no id")
+
+
+def _page_link(entry: FeedDict) -> str | None:
+    """The entry's page on the old site, if it has one."""
+    for link in entry.get("links") or ():
+        if link.get("rel", "alternate") == "alternate" and _WEB_URL.match(link.get("href") or ""):
+            return str(link["href"])
+    link = entry.get("link") or ""
+    return link if _WEB_URL.match(link) else None
+
+
+def _title(entry: FeedDict) -> str:
+    title = str(entry.get("title") or "")
+    if (entry.get("title_detail") or {}).get("type") in _HTML_TYPES:
+        title = html_to_text(title)
+    return " ".join(title.split())
+
+
+def title_from_text(text: str, length: int = 60) -> str:
+    """A title for an untitled entry (a status update): its opening words."""
+    if len(text) <= length:
+        return text
+    cut = text[:length]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > length // 3 else cut).rstrip(" ,.;:") + "…"
+
+
+def _as_html(value: str, media_type: str | None) -> str:
+    if media_type in _HTML_TYPES:
+        return value
+    paragraphs = (" ".join(part.split()) for part in re.split(r"\n\s*\n", value))
+    return "\n".join(f"<p>{escape(part, quote=False)}</p>" for part in paragraphs if part)
+
+
+def _content_html(entry: FeedDict) -> str:
+    """content[0], else the summary, as HTML."""
+    for content in entry.get("content") or ():
+        return _as_html(str(content.get("value") or ""), content.get("type"))
+    summary = entry.get("summary")
+    if summary:
+        return _as_html(str(summary), (entry.get("summary_detail") or {}).get("type", "text/html"))
+    return ""
+
+
+def _summary(entry: FeedDict, html: str) -> str | None:
+    """The entry's own summary as plain text, if it has one besides its content."""
+    detail = entry.get("summary_detail")
+    # Without a summary of its own, feedparser copies the content into `summary` (and no detail).
+    if not entry.get("content") or not detail:
+        return None
+    summary = html_to_text(_as_html(str(detail.get("value") or ""), detail.get("type")))
+    return summary if summary and summary != html_to_text(html) else None
+
+
+def entry_date(entry: FeedDict, key: str) -> datetime | None:
+    """The entry's `key` date with the offset it was written with, or in UTC."""
+    parsed = _field(entry, f"{key}_parsed")
+    utc = datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None
+    raw = _field(entry, key)
+    local = with_offset(raw) if isinstance(raw, str) else None
+    # feedparser reads more date formats than the standard library: trust ours only if both agree.
+    if local is not None and (utc is None or local.replace(microsecond=0) == utc):
+        return local
+    return utc
+
+
+def _field(item: FeedDict, key: str) -> Any:
+    """`item[key]` as feedparser stored it: its `get("updated")` answers `published` when absent."""
+    return dict.get(item, key) if isinstance(item, dict) else item.get(key)
+
+
+def with_offset(text: str) -> datetime | None:
+    """An RFC 3339 or RFC 822 date with its own offset; None for other text or no offset."""
+    text = text.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _terms(entry: FeedDict) -> tuple[str | None, tuple[str, ...]]:
+    """(category, tags): the first term is the category, the rest are tags."""
+    terms: list[tuple[str, str]] = []
+    for tag in entry.get("tags") or ():
+        scheme = str(tag.get("scheme") or "")
+        name = " ".join(str(tag.get("term") or tag.get("label") or "").split())
+        if name and scheme != _BLOGGER_KIND:
+            terms.append((scheme, name))
+    if any(scheme in ("category", "post_tag") for scheme, _ in terms):
+        # A WordPress export says which terms are categories; extra categories become tags.
+        names = [name for scheme, name in terms if scheme == "category"]
+        names += [name for scheme, name in terms if scheme == "post_tag"]
+    else:
+        names = [name for _, name in terms]
+    unique = list(dict.fromkeys(names))
+    return (unique[0], tuple(unique[1:])) if unique else (None, ())
+
+
+def _author(info: FeedDict) -> str | None:
+    # Only a name: an author given as just an e-mail address is not published.
+    detail = info.get("author_detail") or {}
+    name = detail.get("name") or (None if detail.get("email") else info.get("author"))
+    return " ".join(str(name or "").split()) or None
+
+
+def _slug(entry: FeedDict, title: str) -> str:
+    """The last segment of the old page's path, so the post keeps its name; else from the title."""
+    link = _page_link(entry)
+    if link is not None:
+        segments = [part for part in urlsplit(link).path.split("/") if part]
+        if segments:
+            name = unquote(segments[-1])
+            for extension in _PAGE_EXTENSIONS:
+                name = name.removesuffix(extension)
+            if slug := short_slug(name):
+                return slug
+    return short_slug(title) or "post"
+
+
+def markdown_body(html: str) -> str:
+    """The entry's HTML as a Markdown body that Markdown passes through untouched.
+
+    One `<div>` around it all makes it a single raw HTML block, so Markdown leaves
+    text that is not inside a tag alone too; that needs balanced tags, or a stray
+    `</div>` would end the block early.
+    """
+    html = html.strip()
+    if not html:
+        return ""
+    balanced = _FENCE.sub(lambda m: m.group(1) + f"&#{ord(m.group(2))};", balance(html))
+    return f"\n<div>\n{balanced}\n</div>\n"
+
+
+def balance(html: str) -> str:
+    """`html` with every open element closed and every stray end tag dropped."""
+    balancer = _Balancer()
+    balancer.feed(html)
+    balancer.close()
+    return balancer.result()
+
+
+class _Balancer(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.out: list[str] = []
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.open and self.open[-1] == "p" and tag in _BLOCKS:
+            self._close_to(len(self.open) - 1)  # a block ends an open paragraph
+        self.out.append(self.get_starttag_text() or f"<{tag}>")
+        if tag not in _VOID:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.out.append(self.get_starttag_text() or f"<{tag} />")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.open:
+            self._close_to(len(self.open) - 1 - self.open[::-1].index(tag))
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.out.append(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.out.append(f"&#{name};")
+
+    def handle_comment(self, data: str) -> None:
+        self.out.append(f"<!--{data}-->")
+
+    def handle_decl(self, decl: str) -> None:
+        self.out.append(f"<!{decl}>")
+
+    def unknown_decl(self, data: str) -> None:
+        self.out.append(f"<![{data}]>")
+
+    def _close_to(self, depth: int) -> None:
+        while len(self.open) > depth:
+            self.out.append(f"</{self.open.pop()}>")
+
+    def result(self) -> str:
+        self._close_to(0)
+        return "".join(self.out)
+
+
+def html_to_text(html: str) -> str:
+    """The text of an HTML fragment, whitespace collapsed."""
+    reader = _TextReader()
+    reader.feed(html)
+    reader.close()
+    return " ".join("".join(reader.parts).split())
+
+
+class _TextReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self.hidden += 1
+        elif tag in _BLOCKS or tag == "br":
+            self.parts.append(" ")  # "<p>a</p><p>b</p>" reads "a b", not "ab"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _BLOCKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def autop(html: str) -> str:
+    """WordPress's stored text to HTML: blank lines part paragraphs, single newlines break lines."""
+    blocks: list[str] = []
+    for chunk in re.split(r"\n\s*\n", html.strip()):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        opening = re.match(r"<!--|</?([a-zA-Z][a-zA-Z0-9]*)", chunk)
+        if opening and (opening.group(1) is None or opening.group(1).lower() in _BLOCKS):
+            blocks.append(chunk)
+        else:
+            blocks.append("<p>" + chunk.replace("\n", "<br />\n") + "</p>")
+    return "\n\n".join(blocks)
+
+
+class _Progress:
+    """`import: entry 37/120` redrawn in place on a terminal, for long imports only."""
+
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self.total = total
+        self.stream = stream if stream is not None else sys.stderr
+        self.active = total > PROGRESS_FROM and self.stream.isatty()
+        self.width = 0
+
+    def show(self, number: int) -> None:
+        if self.active:
+            line = f"import: entry {number}/{self.total}"
+            self.stream.write("\r" + line)
+            self.stream.flush()
+            self.width = len(line)
+
+    def clear(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value or "").split())
