@@ -58,7 +58,8 @@ class Site:
     def rebuild(self, now: datetime | None = None) -> bool:
         """Make a new Build if anything changed; False (and the old Build kept) on failure."""
         with self._lock:
-            now = now or datetime.now(UTC)
+            # `now` is a due time when a scheduled post is due; a late timer must not build the past.
+            now = max(now, datetime.now(UTC)) if now else datetime.now(UTC)
             self.checked_at = now
             started = time.perf_counter()
             try:
@@ -89,7 +90,10 @@ class Site:
         self._last_input = (result, published)
         if old is not None:
             for listener in self.listeners:
-                listener(old, self.build)
+                try:
+                    listener(old, self.build)
+                except Exception:  # the new Build is good and serving; only the listener failed
+                    log.exception("after the rebuild, %r failed", listener)
         log.info(
             "built %d resources from %d posts (%d skipped)",
             len(self.build.resources),
