@@ -9,6 +9,7 @@ import hashlib
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
@@ -38,8 +39,7 @@ class Resource:
     media_type: str  # the full Content-Type, charset included where it applies
     last_modified: datetime | None  # UTC
     identity: Variant
-    gzip: Variant | None  # None where compressing does not pay (images)
-    br: Variant | None
+    compressible: bool  # not for images that are compressed already
 
     @property
     def body(self) -> bytes:
@@ -52,6 +52,28 @@ class Resource:
     @property
     def is_feed(self) -> bool:
         return not self.media_type.startswith(("text/html", "text/css", "image/"))
+
+    # Compressed on first use, then kept: once per resource version, which a rebuild that
+    # leaves it unchanged reuses, never once per request. Most pages of a large site are
+    # rarely asked for, so compressing them all at build time would cost time and memory.
+    # Each encoding's strong ETag is the identity's plus a suffix, so answering a
+    # conditional request needs no compression at all.
+
+    @cached_property
+    def gzip(self) -> Variant | None:
+        if not self.compressible:
+            return None
+        return Variant(gzip.compress(self.body, compresslevel=6, mtime=0), _suffixed(self.etag, "gz"))
+
+    @cached_property
+    def br(self) -> Variant | None:
+        if not self.compressible:
+            return None
+        return Variant(brotli.compress(self.body, quality=5), _suffixed(self.etag, "br"))
+
+
+def _suffixed(etag: str, suffix: str) -> str:
+    return etag[:-1] + "-" + suffix + '"'
 
 
 @dataclass(frozen=True)
@@ -125,13 +147,11 @@ def _asset_output(asset: Asset) -> Output:
 
 
 def _resource(body: bytes, media_type: str, modified: datetime | None) -> Resource:
-    compressible = not media_type.startswith("image/") or media_type.startswith("image/svg")
     return Resource(
         media_type=media_type,
         last_modified=modified.astimezone(UTC) if modified is not None else None,
         identity=_variant(body),
-        gzip=_variant(gzip.compress(body, compresslevel=9, mtime=0)) if compressible else None,
-        br=_variant(brotli.compress(body, quality=9)) if compressible else None,
+        compressible=not media_type.startswith("image/") or media_type.startswith("image/svg"),
     )
 
 

@@ -68,6 +68,11 @@ class _Document:
     archive: bool = False  # an RFC 5005 archive document: its entries never change
     next_url: str | None = None  # JSON Feed paging: the next older document
 
+    def full_content(self, config: Config) -> bool:
+        # Archives carry each entry's summary and link: the whole history in full would be
+        # every post's HTML twice more (site and category) in memory and on the wire.
+        return config.feed.content == "full" and not self.archive
+
     @property
     def path(self) -> str:
         return self.folder + self.name
@@ -135,7 +140,7 @@ def _documents(listing: Listing, config: Config) -> list[_Document]:
         folder = archive_folder(listing, number)
         older = url(number - 1, JSON_FILE) if number > 1 else None
         documents.append(_Document(listing, entries, ATOM_FILE, folder, tuple(links), archive=True))
-        documents.append(_Document(listing, entries, JSON_FILE, folder, next_url=older))
+        documents.append(_Document(listing, entries, JSON_FILE, folder, archive=True, next_url=older))
     return documents
 
 
@@ -194,7 +199,7 @@ def _json(document: _Document, config: Config) -> bytes:
     hubs = [{"type": "WebSub", "url": href} for rel, href in document.links if rel == "hub"]
     if hubs:
         feed["hubs"] = hubs
-    feed["items"] = [_json_item(entry, config) for entry in document.entries]
+    feed["items"] = [_json_item(entry, config, document.full_content(config)) for entry in document.entries]
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
@@ -250,7 +255,7 @@ def _generator(document: _Document, config: Config) -> Any:
         fg.logo(_asset_url(config, config.feed.logo))
 
     for entry in entries:
-        _add_entry(fg, entry, config, description(entry.excerpt))
+        _add_entry(fg, entry, config, description(entry.excerpt), document.full_content(config))
     return fg
 
 
@@ -280,7 +285,7 @@ class _NoEntryExtension(BaseEntryExtension):  # type: ignore[misc]
     pass
 
 
-def _add_entry(fg: Any, entry: Entry, config: Config, summary: str) -> None:
+def _add_entry(fg: Any, entry: Entry, config: Config, summary: str, full_content: bool) -> None:
     post = entry.post
     fe = fg.add_entry(order="append")  # the default, "prepend", would reverse the listing
     fe.id(tag_uri(config.site.id_authority, post.id))  # also the RSS guid, isPermaLink="false"
@@ -298,11 +303,11 @@ def _add_entry(fg: Any, entry: Entry, config: Config, summary: str) -> None:
         fe.media.content({"url": entry.image, "medium": "image"})
         fe.media.thumbnail({"url": entry.image})
     fe.summary(summary, type="text")  # also the RSS <description>
-    if config.feed.content == "full":
+    if full_content:
         fe.content(_clean(entry.html), type="html")  # also the RSS <content:encoded>
 
 
-def _json_item(entry: Entry, config: Config) -> dict[str, Any]:
+def _json_item(entry: Entry, config: Config, full_content: bool) -> dict[str, Any]:
     post = entry.post
     item: dict[str, Any] = {
         "id": tag_uri(config.site.id_authority, post.id),
@@ -310,7 +315,7 @@ def _json_item(entry: Entry, config: Config) -> dict[str, Any]:
         "title": _clean(post.title),
     }
     excerpt = _clean(entry.excerpt)
-    if config.feed.content == "full":
+    if full_content:
         item["content_html"] = _clean(entry.html)
     else:
         item["content_text"] = excerpt  # an item needs content_html or content_text
