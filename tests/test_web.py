@@ -14,7 +14,7 @@ from conftest import make_config, write
 from starlette.testclient import TestClient
 
 from syndicate.scheduler import Site
-from syndicate.web import create_app
+from syndicate.web import create_app, negotiate
 
 POST = (
     "---\ntitle: {title}\ndate: 2026-01-{day:02d}T10:00:00+08:00\n"
@@ -214,3 +214,28 @@ def test_metrics_count_requests_and_builds(client: TestClient) -> None:
     assert "syndicate_posts_skipped 0.0" in text
     assert "syndicate_build_age_seconds" in text
     assert "syndicate_rebuild_duration_seconds_total" in text
+
+
+@pytest.mark.parametrize(
+    ("accept", "ranked"),
+    [
+        ("", ("identity",)),
+        ("gzip, br", ("br", "gzip", "identity")),
+        ("gzip;q=1.0, br;q=0.8", ("gzip", "br", "identity")),
+        ("*;q=0.5, gzip", ("gzip", "br", "identity")),
+        ("br;q=0, gzip;q=0, identity;q=0", ("identity",)),  # identity stays the last resort
+        ("GZIP;Q=0.3", ("gzip", "identity")),
+        ("br;q=nonsense", ("identity",)),
+    ],
+)
+def test_negotiate_ranks_by_q_value(accept: str, ranked: tuple[str, ...]) -> None:
+    assert negotiate(accept) == ranked
+
+
+def test_a_request_compresses_only_the_encoding_it_gets(client: TestClient, site: Site) -> None:
+    assert site.build is not None
+    resource = site.build.resources["/tags/rl/"]
+    client.get("/tags/rl/", headers={"Accept-Encoding": "gzip"})
+    assert "gzip" in vars(resource) and "br" not in vars(resource)  # cached_property slots
+    client.get("/tags/rl/", headers={"Accept-Encoding": "br", "If-None-Match": resource.etag[:-1] + '-br"'})
+    assert "br" not in vars(resource)  # a 304 needs no compressing

@@ -63,17 +63,20 @@ class Resource:
     def gzip(self) -> Variant | None:
         if not self.compressible:
             return None
-        return Variant(gzip.compress(self.body, compresslevel=6, mtime=0), _suffixed(self.etag, "gz"))
+        return Variant(gzip.compress(self.body, compresslevel=6, mtime=0), self.etag_of("gzip"))
 
     @cached_property
     def br(self) -> Variant | None:
         if not self.compressible:
             return None
-        return Variant(brotli.compress(self.body, quality=5), _suffixed(self.etag, "br"))
+        return Variant(brotli.compress(self.body, quality=5), self.etag_of("br"))
+
+    def etag_of(self, encoding: str) -> str:
+        """The strong ETag of the body in `encoding` ("identity", "gzip" or "br")."""
+        return self.etag if encoding == "identity" else self.etag[:-1] + _ETAG_SUFFIXES[encoding] + '"'
 
 
-def _suffixed(etag: str, suffix: str) -> str:
-    return etag[:-1] + "-" + suffix + '"'
+_ETAG_SUFFIXES = {"gzip": "-gz", "br": "-br"}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """The HTTP layer: answers every request from the current Build.
 
 It holds no feed or page logic: it looks the path up, picks an encoding,
-answers conditional requests (RFC 9110) and sets headers.
+answers conditional requests (RFC 9110) and sets headers. A request for a
+resource of the Build takes a short path of plain ASGI with headers prepared
+once per resource; everything else (health, metrics, redirects, 404s) goes
+through Starlette.
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from syndicate.build import Build, Resource, Variant
+from syndicate.build import Build, Resource
 from syndicate.metrics import CONTENT_TYPE, Metrics
 from syndicate.pages import not_found_page
 from syndicate.scheduler import Site
@@ -27,94 +30,165 @@ from syndicate.websub import Publisher
 
 _ENCODINGS = ("br", "gzip", "identity")  # preference order on equal q-values
 _TOPICS = (ATOM_FILE, RSS_FILE, JSON_FILE)  # feeds whose responses name the WebSub hubs
+_Headers = list[tuple[bytes, bytes]]
 
 
-def create_app(site: Site) -> Starlette:
-    config = site.config
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(config.site.base_url))
-    html_policy = (
-        f"default-src 'none'; style-src 'self' {origin}; img-src * data:; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    )
-    not_found = not_found_page(config)
-    publisher = Publisher(config.feed.websub_hubs) if config.feed.websub_hubs else None
-    if publisher is not None:
-        site.listeners.append(lambda old, new: publisher.on_rebuild(old, new, config.site.base_url))
-    metrics = Metrics(site, publisher)
+class SiteApp:
+    """The ASGI application `syndicate serve` runs."""
 
-    def security_headers(media_type: str) -> dict[str, str]:
-        headers = {"X-Content-Type-Options": "nosniff"}
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        config = site.config
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(config.site.base_url))
+        self._html_policy = (
+            f"default-src 'none'; style-src 'self' {origin}; img-src * data:; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        )
+        self._not_found = not_found_page(config)
+        self.publisher = Publisher(config.feed.websub_hubs) if config.feed.websub_hubs else None
+        if self.publisher is not None:
+            publisher = self.publisher
+            site.listeners.append(lambda old, new: publisher.on_rebuild(old, new, config.site.base_url))
+        self.metrics = Metrics(site, self.publisher)
+        self._starlette = Starlette(
+            routes=[
+                Route("/healthz", self._healthz, methods=["GET", "HEAD"]),
+                Route("/metrics", self._prometheus, methods=["GET", "HEAD"]),
+                Route("/{path:path}", self._elsewhere, methods=["GET", "HEAD"]),
+            ],
+            lifespan=self._lifespan,
+        )
+        self._app = self.metrics.middleware(self._dispatch)
+        # Headers of each resource of the current Build, made on its first request.
+        self._prepared: dict[str, tuple[Resource, _Headers]] = {}
+        self._prepared_for: Build | None = None
+        self._encodings: dict[bytes, tuple[str, ...]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        build = self.site.build
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and build is not None:
+            resource = build.resources.get(scope["path"])
+            if resource is not None and _is_clean(scope):
+                await self._answer(scope, send, build, resource)
+                return
+        await self._starlette(scope, receive, send)
+
+    # The short path
+
+    async def _answer(self, scope: Scope, send: Send, build: Build, resource: Resource) -> None:
+        accept = if_none_match = if_modified_since = None
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                accept = value
+            elif name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+            elif name == b"if-modified-since":
+                if_modified_since = value.decode("latin-1")
+        encoding = self._encoding(accept or b"", resource)
+        etag = resource.etag_of(encoding)
+        headers = [*self._headers(build, scope["path"], resource), (b"etag", etag.encode())]
+        if _not_modified(if_none_match, if_modified_since, etag, resource):
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        variant = resource.identity if encoding == "identity" else getattr(resource, encoding)
+        if encoding != "identity":
+            headers.append((b"content-encoding", encoding.encode()))
+        headers.append((b"content-length", str(len(variant.body)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        body = b"" if scope["method"] == "HEAD" else variant.body
+        await send({"type": "http.response.body", "body": body})
+
+    def _encoding(self, accept: bytes, resource: Resource) -> str:
+        if not resource.compressible:
+            return "identity"
+        preferred = self._encodings.get(accept)
+        if preferred is None:
+            if len(self._encodings) > 256:  # any client may send anything: keep it small
+                self._encodings.clear()
+            preferred = self._encodings[accept] = negotiate(accept.decode("latin-1"))
+        return preferred[0]
+
+    def _headers(self, build: Build, path: str, resource: Resource) -> _Headers:
+        """Everything but the ETag and the length, the same for every request of a resource."""
+        if self._prepared_for is not build:
+            self._prepared, self._prepared_for = {}, build
+        prepared = self._prepared.get(path)
+        if prepared is None or prepared[0] is not resource:
+            config = self.site.config
+            max_age = config.server.feed_max_age if resource.is_feed else config.server.page_max_age
+            headers = {
+                "content-type": resource.media_type,
+                "cache-control": f"public, max-age={max_age}",
+                "vary": "Accept-Encoding",
+                **self._security(resource.media_type),
+            }
+            if resource.last_modified is not None:
+                headers["last-modified"] = format_datetime(resource.last_modified, usegmt=True)
+            if self.publisher is not None and path.endswith(_TOPICS) and "/archive/" not in path:
+                hubs = [f'<{hub}>; rel="hub"' for hub in self.publisher.hubs]
+                headers["link"] = ", ".join([*hubs, f'<{absolute(config.site.base_url, path)}>; rel="self"'])
+            prepared = (resource, [(k.encode(), v.encode("latin-1")) for k, v in headers.items()])
+            self._prepared[path] = prepared
+        return prepared[1]
+
+    def _security(self, media_type: str) -> dict[str, str]:
+        headers = {"x-content-type-options": "nosniff"}
         if media_type.startswith("text/html"):
-            headers["Content-Security-Policy"] = html_policy
+            headers["content-security-policy"] = self._html_policy
         return headers
 
-    def cache_control(resource: Resource) -> str:
-        if resource.is_feed:
-            return f"public, max-age={config.server.feed_max_age}"
-        return f"public, max-age={config.server.page_max_age}"
+    # Through Starlette
 
-    def missing(head: bool) -> Response:
-        media_type = "text/html; charset=utf-8"
-        headers = {**security_headers(media_type), "Cache-Control": "no-cache"}
-        if head:
-            headers["Content-Length"] = str(len(not_found))
-        return Response(b"" if head else not_found, 404, headers=headers, media_type=media_type)
-
-    async def serve(request: Request) -> Response:
-        build = site.build
-        head = request.method == "HEAD"
+    async def _elsewhere(self, request: Request) -> Response:
+        """Not a resource of the Build: a redirect to the path with a slash, or a 404 page."""
+        build = self.site.build
         path = request.url.path
-        if build is None or not _is_clean(request):
-            return missing(head)
-        resource = build.resources.get(path)
-        if resource is None:
-            if not path.endswith("/") and path + "/" in build.resources:
-                return RedirectResponse(absolute(config.site.base_url, path + "/"), status_code=301)
-            return missing(head)
-        headers = security_headers(resource.media_type)
-        if publisher is not None and path.endswith(_TOPICS) and "/archive/" not in path:
-            hubs = [f'<{hub}>; rel="hub"' for hub in publisher.hubs]
-            headers["Link"] = ", ".join([*hubs, f'<{absolute(config.site.base_url, path)}>; rel="self"'])
-        return _answer(request, resource, cache_control(resource), headers)
+        slash = path + "/"
+        known = build is not None and slash in build.resources
+        if known and not path.endswith("/") and _is_clean(request.scope):
+            return RedirectResponse(absolute(self.site.config.site.base_url, slash), status_code=301)
+        headers = {**self._security("text/html"), "cache-control": "no-cache"}
+        if request.method == "HEAD":
+            headers["content-length"] = str(len(self._not_found))
+            return Response(b"", 404, headers=headers, media_type="text/html; charset=utf-8")
+        return Response(self._not_found, 404, headers=headers, media_type="text/html; charset=utf-8")
 
-    async def healthz(request: Request) -> Response:
+    async def _healthz(self, request: Request) -> Response:
         return Response(
-            json.dumps(_health(site), ensure_ascii=False, indent=2) + "\n",
-            200 if site.build is not None else 503,
-            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+            json.dumps(_health(self.site), ensure_ascii=False, indent=2) + "\n",
+            200 if self.site.build is not None else 503,
+            headers={"cache-control": "no-store", "x-content-type-options": "nosniff"},
             media_type="application/json",
         )
 
-    async def prometheus(request: Request) -> Response:
-        return Response(metrics.render(), headers={"Cache-Control": "no-store"}, media_type=CONTENT_TYPE)
+    async def _prometheus(self, request: Request) -> Response:
+        return Response(self.metrics.render(), headers={"cache-control": "no-store"}, media_type=CONTENT_TYPE)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        site.start()  # rebuilds run while the server runs, and stop with it
-        if publisher is not None:
-            publisher.start()
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        self.site.start()  # rebuilds run while the server runs, and stop with it
+        if self.publisher is not None:
+            self.publisher.start()
         try:
             yield
         finally:
-            site.stop()
-            if publisher is not None:
-                publisher.stop()
-
-    return Starlette(
-        routes=[
-            Route("/healthz", healthz, methods=["GET", "HEAD"]),
-            Route("/metrics", prometheus, methods=["GET", "HEAD"]),
-            Route("/{path:path}", serve, methods=["GET", "HEAD"]),
-        ],
-        middleware=[Middleware(metrics.middleware)],
-        lifespan=lifespan,
-    )
+            self.site.stop()
+            if self.publisher is not None:
+                self.publisher.stop()
 
 
-def _is_clean(request: Request) -> bool:
+def create_app(site: Site) -> SiteApp:
+    return SiteApp(site)
+
+
+def _is_clean(scope: Scope) -> bool:
     """Refuse dot segments, encoded slashes and NUL before any lookup."""
-    raw = request.scope.get("raw_path", b"").split(b"?", 1)[0].lower()
-    path = request.url.path
+    raw = scope.get("raw_path", b"").split(b"?", 1)[0].lower()
+    path: str = scope["path"]
     segments = path.split("/")
     return (
         b"%2f" not in raw
@@ -127,38 +201,18 @@ def _is_clean(request: Request) -> bool:
     )
 
 
-def _answer(request: Request, resource: Resource, cache_control: str, extra: dict[str, str]) -> Response:
-    encoding, variant = _negotiate(request.headers.get("accept-encoding", ""), resource)
-    headers = {
-        "ETag": variant.etag,
-        "Cache-Control": cache_control,
-        "Vary": "Accept-Encoding",
-        **extra,
-    }
-    if resource.last_modified is not None:
-        headers["Last-Modified"] = format_datetime(resource.last_modified, usegmt=True)
-    if _not_modified(request, variant, resource):
-        return Response(status_code=304, headers=headers)
-    if encoding != "identity":
-        headers["Content-Encoding"] = encoding
-    headers["Content-Length"] = str(len(variant.body))
-    body = b"" if request.method == "HEAD" else variant.body
-    return Response(body, headers=headers, media_type=resource.media_type)
+def negotiate(accept_encoding: str) -> tuple[str, ...]:
+    """The encodings a client accepts, best first by q-value, then br, gzip, identity.
 
-
-def _negotiate(accept_encoding: str, resource: Resource) -> tuple[str, Variant]:
-    """The acceptable encoding with the highest q-value; identity when nothing else fits."""
+    Identity is always last resort: a server may send it even where a client refuses it.
+    """
     weights = _q_values(accept_encoding)
-    available = {"br": resource.br, "gzip": resource.gzip}
-    best, best_q = "identity", 0.0
-    for encoding in _ENCODINGS:
-        if encoding != "identity" and available[encoding] is None:
-            continue
+    ranked = []
+    for order, encoding in enumerate(_ENCODINGS):
         q = weights.get(encoding, weights.get("*", 1.0 if encoding == "identity" else 0.0))
-        if q > best_q:
-            best, best_q = encoding, q
-    variant = available.get(best) if best != "identity" else None
-    return (best, variant) if variant is not None else ("identity", resource.identity)
+        if q > 0:
+            ranked.append((-q, order, encoding))
+    return (*[encoding for _, _, encoding in sorted(ranked) if encoding != "identity"], "identity")
 
 
 def _q_values(header: str) -> dict[str, float]:
@@ -180,16 +234,16 @@ def _q_values(header: str) -> dict[str, float]:
     return weights
 
 
-def _not_modified(request: Request, variant: Variant, resource: Resource) -> bool:
-    if_none_match = request.headers.get("if-none-match")
+def _not_modified(
+    if_none_match: str | None, if_modified_since: str | None, etag: str, resource: Resource
+) -> bool:
     if if_none_match is not None:  # takes precedence over If-Modified-Since
         tags = [tag.strip() for tag in if_none_match.split(",")]
-        return "*" in tags or any(tag.removeprefix("W/") == variant.etag for tag in tags)
-    since = request.headers.get("if-modified-since")
-    if since is None or resource.last_modified is None:
+        return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
+    if if_modified_since is None or resource.last_modified is None:
         return False
     try:
-        when = parsedate_to_datetime(since)
+        when = parsedate_to_datetime(if_modified_since)
     except (TypeError, ValueError):
         return False
     if when.tzinfo is None:
@@ -200,6 +254,7 @@ def _not_modified(request: Request, variant: Variant, resource: Resource) -> boo
 def _health(site: Site) -> dict[str, object]:
     build: Build | None = site.build
     error = site.error
+    problems = build.problems if build else ()
     return {
         "status": "ok" if error is None else "degraded",
         "build_time": build.made_at.isoformat() if build else None,
@@ -207,14 +262,10 @@ def _health(site: Site) -> dict[str, object]:
         "posts": len(build.published) if build else 0,
         "resources": len(build.resources) if build else 0,
         "skipped": [
-            {"path": p.path, "line": p.line, "reason": p.message}
-            for p in (build.problems if build else ())
-            if p.severity == "error"
+            {"path": p.path, "line": p.line, "reason": p.message} for p in problems if p.severity == "error"
         ],
         "warnings": [
-            {"path": p.path, "line": p.line, "reason": p.message}
-            for p in (build.problems if build else ())
-            if p.severity == "warning"
+            {"path": p.path, "line": p.line, "reason": p.message} for p in problems if p.severity == "warning"
         ],
         "last_error": None
         if error is None
