@@ -23,8 +23,8 @@ build: $(STAMP)
 	$(BIN)/syndicate build --config $(CONFIG) --out out
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 test: $(STAMP) lint
@@ -34,6 +34,11 @@ test: $(STAMP) lint
 # registry has it) and runs it for real; skips with the reason where podman cannot run.
 container-test:
 	bash container/test.sh
+
+# Benchmarks (not part of `make test`): builds, rebuilds, serving against a bare Starlette
+# app and nginx, and Pelican; results in bench/results/. Needs wrk and nginx (Debian).
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Programs some tests drive for real (Debian packages): jing validates feeds against
 # RFC 4287's schema; chromium runs the browser test, with the Noto fonts for CJK text and
