@@ -36,8 +36,9 @@ KNOWN_FIELDS = frozenset(
 )
 
 
-class _YamlLoader(yaml.SafeLoader):
-    """Safe YAML that leaves timestamps as text, so every date goes through one parser."""
+class _YamlLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
+    """Safe YAML that leaves timestamps as text, so every date goes through one parser.
+    libyaml's parser where PyYAML has it (its wheels do): many times faster."""
 
 
 def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:

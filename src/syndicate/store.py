@@ -70,42 +70,50 @@ class PostStore:
         self.files_read = 0
         seen: dict[str, _Seen] = {}
         walk_problems: list[Problem] = []
-        for source, path in self._walk(walk_problems):
+        for source, entry in self._walk(walk_problems):
             try:
-                stat = path.stat()
+                stat = entry.stat()  # follows a symlink; one system call a file
                 previous = self._seen.get(source)
                 if previous and (previous.size, previous.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
                     seen[source] = previous
                 else:
-                    seen[source] = self._read(source, path, stat.st_size, stat.st_mtime_ns)
+                    seen[source] = self._read(source, Path(entry.path), stat.st_size, stat.st_mtime_ns)
             except OSError as exc:
                 walk_problems.append(Problem(source, 1, f"cannot read file: {exc.strerror or exc}"))
         self._seen = seen
         return _collect(seen, walk_problems)
 
-    def _walk(self, problems: list[Problem]) -> list[tuple[str, Path]]:
+    def _walk(self, problems: list[Problem]) -> list[tuple[str, os.DirEntry[str]]]:
+        """Every post and image below the root, skipping hidden names and never leaving the root."""
         root = os.path.realpath(self.root)
-        found: list[tuple[str, Path]] = []
-
-        def on_error(exc: OSError) -> None:
-            where = os.path.relpath(exc.filename, self.root) if exc.filename else "."
-            if where == ".":
-                raise StoreError(f"{self.root}: cannot read store folder: {exc.strerror or exc}")
-            problems.append(Problem(where, 1, f"cannot read folder: {exc.strerror or exc}"))
-
-        for folder, dirs, files in os.walk(self.root, onerror=on_error):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
+        found: list[tuple[str, os.DirEntry[str]]] = []
+        folders = [(str(self.root), "")]
+        while folders:
+            folder, prefix = folders.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = sorted(listing, key=lambda entry: entry.name)
+            except OSError as exc:
+                if not prefix:
+                    raise StoreError(
+                        f"{self.root}: cannot read store folder: {exc.strerror or exc}"
+                    ) from None
+                problems.append(Problem(prefix.rstrip("/"), 1, f"cannot read folder: {exc.strerror or exc}"))
+                continue
+            for entry in entries:
+                name = entry.name
                 if name.startswith("."):
                     continue
-                path = Path(folder, name)
-                source = path.relative_to(self.root).as_posix()
-                if not (name.endswith(".md") or path.suffix.lower() in ASSET_TYPES):
+                source = prefix + name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, source + "/"))
                     continue
-                if path.is_symlink() and not _inside(os.path.realpath(path), root):
+                if not (name.endswith(".md") or os.path.splitext(name)[1].lower() in ASSET_TYPES):
+                    continue
+                if entry.is_symlink() and not _inside(os.path.realpath(entry.path), root):
                     problems.append(Problem(source, 1, "symlink points outside the store; not read"))
                     continue
-                found.append((source, path))
+                found.append((source, entry))
         return found
 
     def _read(self, source: str, path: Path, size: int, mtime_ns: int) -> _Seen:
