@@ -89,6 +89,9 @@ class Build:
     next_due: datetime | None  # when the next scheduled (future, non-draft) post is due
 
 
+_Inputs = tuple[tuple[Post, ...], tuple[Asset, ...]]
+
+
 class Builder:
     """Makes Builds, remembering what it rendered and made so that the next Build only
     makes what changed. It never changes a byte of the result: a new Builder gives the same."""
@@ -98,10 +101,36 @@ class Builder:
         self.renderer = Renderer(config, cache_dir)
         self._made: dict[Hashable, Resource] = {}
         self.made = 0  # resources the last build had to make (the rest were reused)
+        # The published posts and images the last resources were made from, and those resources.
+        self._last: tuple[_Inputs, Mapping[str, Resource], tuple[Collision, ...]] | None = None
 
     def build(self, store: StoreResult, now: datetime) -> Build:
-        published = [post for post in store.posts if post.is_published(now)]
-        listings = make_listings(self.renderer.entries(published))
+        published = tuple(post for post in store.posts if post.is_published(now))
+        inputs = (published, store.assets)
+        if self._last is None or self._last[0] != inputs:  # else only problems or next_due changed
+            self._last = (inputs, *self._make(published, store))
+        else:
+            self.made = 0
+        _, resources, collisions = self._last
+        problems = list(store.problems)
+        for asset in store.assets:
+            if resources[asset.path].body != asset.data:
+                hidden = "not served: a page or feed has the same path"
+                problems.append(Problem(asset.path[1:], 1, hidden, "warning"))
+        due = [post.date for post in store.posts if not post.draft and post.date > now]
+        return Build(
+            resources=resources,
+            made_at=now,
+            published=published,
+            problems=tuple(problems),
+            collisions=collisions,
+            next_due=min(due, default=None),
+        )
+
+    def _make(
+        self, published: tuple[Post, ...], store: StoreResult
+    ) -> tuple[Mapping[str, Resource], tuple[Collision, ...]]:
+        listings = make_listings(self.renderer.entries(list(published)))
         pages = page_outputs(listings, self.config)
         outputs = [
             *pages,
@@ -110,7 +139,6 @@ class Builder:
             *(_asset_output(asset) for asset in store.assets),
             *static_outputs(),  # after the store's files, so a favicon.svg of the store wins
         ]
-        problems = list(store.problems)
         made: dict[Hashable, Resource] = {}
         resources: dict[str, Resource] = {}
         self.made = 0
@@ -124,20 +152,7 @@ class Builder:
                 self.made += 1
             made[key] = resources[output.path] = resource
         self._made = made  # forget what the store no longer has
-        for asset in store.assets:
-            if resources[asset.path].body != asset.data:
-                problems.append(
-                    Problem(asset.path[1:], 1, "not served: a page or feed has its path", "warning")
-                )
-        due = [post.date for post in store.posts if not post.draft and post.date > now]
-        return Build(
-            resources=MappingProxyType(dict(sorted(resources.items()))),
-            made_at=now,
-            published=tuple(published),
-            problems=tuple(problems),
-            collisions=listings.collisions,
-            next_due=min(due, default=None),
-        )
+        return MappingProxyType(dict(sorted(resources.items()))), listings.collisions
 
 
 def make_build(store: StoreResult, config: Config, now: datetime) -> Build:

@@ -21,7 +21,7 @@ from lxml import etree
 
 from syndicate.config import Config
 from syndicate.listings import Listing, Listings
-from syndicate.output import Output, entry_key
+from syndicate.output import Output
 from syndicate.posts import Entry, Post
 from syndicate.urls import (
     ATOM_FILE,
@@ -90,7 +90,7 @@ def feed_outputs(listings: Listings, config: Config) -> list[Output]:
                 listing.name,
                 document.links,
                 document.next_url,
-                *map(entry_key, document.entries),
+                *(entry.post.version for entry in document.entries),
             )
             media_type = FEED_FILES[document.name] + "; charset=utf-8"
             make = partial(_WRITERS[document.name], document, config)

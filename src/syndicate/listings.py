@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Literal
 
 from syndicate.posts import Entry
@@ -25,7 +26,7 @@ class Listing:
     path: str  # "/", "/categories/<slug>/", "/tags/<slug>/" or "/authors/<slug>/"
     entries: tuple[Entry, ...]  # newest first
 
-    @property
+    @cached_property
     def updated(self) -> datetime | None:
         """When any of its entries last changed; None when it has none."""
         return max((e.post.last_modified for e in self.entries), default=None)

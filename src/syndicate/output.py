@@ -8,8 +8,6 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
-from syndicate.posts import Entry
-
 
 @dataclass(frozen=True)
 class Output:
@@ -19,8 +17,3 @@ class Output:
     # Everything the bytes depend on besides the configuration, which is fixed per process.
     key: Hashable
     make: Callable[[], bytes]
-
-
-def entry_key(entry: Entry) -> tuple[str, str]:
-    """An entry's identity and version: its file and that file's hash."""
-    return (entry.post.source, entry.post.digest)

@@ -20,7 +20,7 @@ from syndicate import urls
 from syndicate.config import Config
 from syndicate.feeds import feed_title
 from syndicate.listings import Listing, Listings
-from syndicate.output import Output, entry_key
+from syndicate.output import Output
 from syndicate.posts import Entry
 
 _STYLESHEET_PATH = "/style.css"
@@ -92,7 +92,7 @@ def page_outputs(listings: Listings, config: Config) -> list[Output]:
             continue
         paths.add(path)
         category = categories.get(urls.slugify(entry.post.category)) if entry.post.category else None
-        key = ("post", entry_key(entry), category.name if category else None, has_author_pages)
+        key = ("post", entry.post.version, category.name if category else None, has_author_pages)
         make = partial(_post_page, entry, path, category, has_author_pages, config)
         outputs.append(Output(path, HTML, entry.post.last_modified, key, make))
     return outputs
@@ -156,7 +156,8 @@ def _listing_outputs(listing: Listing, config: Config) -> Iterator[Output]:
     updated = listing.updated
     for number in range(1, count + 1):
         chunk = listing.entries[(number - 1) * per_page : number * per_page]
-        key = ("listing", listing.kind, listing.path, listing.name, number, count, *map(entry_key, chunk))
+        versions = tuple(entry.post.version for entry in chunk)
+        key = ("listing", listing.kind, listing.path, listing.name, number, count, versions)
         make = partial(_listing_page, listing, chunk, number, count, config)
         yield Output(urls.page_path(listing.path, number), HTML, updated, key, make)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -43,6 +44,11 @@ class Post:
     digest: str  # sha256 of the source file's bytes
     image: str | None = None  # as written: relative to the post's page, or absolute
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @cached_property
+    def version(self) -> tuple[str, str]:
+        """Its file and that file's hash: what every output made from it depends on."""
+        return (self.source, self.digest)
 
     @property
     def last_modified(self) -> datetime:

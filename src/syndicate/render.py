@@ -123,37 +123,48 @@ class Renderer:
             config.math_placeholder,
         )
         self._fingerprint = _fingerprint(self._excerpt)
-        self._memory: dict[str, tuple[str, str]] = {}
+        self._memory: dict[str, tuple[str, str]] = {}  # render key -> (html, excerpt)
+        self._entries: dict[tuple[str, str], tuple[Entry, str]] = {}  # post version -> (entry, render key)
         self._disk = DiskCache(cache_dir) if cache_dir is not None else None
         self.rendered = 0  # how many posts the last entries() call had to render
 
     def entries(self, posts: list[Post]) -> list[Entry]:
-        urls = [absolute(self._base_url, post_path(post.slug)) for post in posts]
-        keys = [self._key(post, url) for post, url in zip(posts, urls, strict=True)]
-        results = {key: self._memory[key] for key in keys if key in self._memory}
-        missing = {
-            key: (post, url) for key, post, url in zip(keys, posts, urls, strict=True) if key not in results
-        }
+        # An unchanged post is the very same Post object again (the store keeps it): its
+        # Entry from the last call is reused as it is.
+        previous = self._entries
+        fresh = [
+            post
+            for post in posts
+            if (known := previous.get(post.version)) is None or known[0].post is not post
+        ]
+        urls = {post.version: absolute(self._base_url, post_path(post.slug)) for post in fresh}
+        keys = {post.version: self._key(post, urls[post.version]) for post in fresh}
+        results = {key: self._memory[key] for key in keys.values() if key in self._memory}
+        missing = {keys[post.version]: (post, urls[post.version]) for post in fresh}
+        missing = {key: job for key, job in missing.items() if key not in results}
         if missing and self._disk is not None:
             results.update(self._disk.get_many(missing))
-        todo = {key: job for key, job in missing.items() if key not in results}
-        made = self._render_all(todo)
+        made = self._render_all({key: job for key, job in missing.items() if key not in results})
         results.update(made)
-        if self._disk is not None:
-            self._disk.put_many(made)
-            self._disk.keep_only(set(keys))
-        self._memory = results  # forget posts that are gone or changed
         self.rendered = len(made)
-        return [
-            Entry(
-                post=post,
-                url=url,
-                html=results[key][0],
-                excerpt=results[key][1],
-                image=_image_url(post.image, url),
-            )
-            for post, url, key in zip(posts, urls, keys, strict=True)
-        ]
+
+        current: dict[tuple[str, str], tuple[Entry, str]] = {}
+        for post in posts:
+            if post.version in keys:
+                url, key = urls[post.version], keys[post.version]
+                html, excerpt = results[key]
+                entry = Entry(
+                    post=post, url=url, html=html, excerpt=excerpt, image=_image_url(post.image, url)
+                )
+                current[post.version] = (entry, key)
+            else:
+                current[post.version] = previous[post.version]
+        self._entries = current  # forget posts that are gone or changed
+        self._memory = {key: (entry.html, entry.excerpt) for entry, key in current.values()}
+        if self._disk is not None and (made or len(current) != len(previous)):
+            self._disk.put_many(made)
+            self._disk.keep_only(set(self._memory))
+        return [current[post.version][0] for post in posts]
 
     def _key(self, post: Post, url: str) -> str:
         return hashlib.sha256(f"{self._fingerprint}\0{post.digest}\0{url}".encode()).hexdigest()
@@ -167,6 +178,10 @@ class Renderer:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             done = pool.map(_render_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
             return dict(zip(todo, done, strict=True))
+
+
+def _same(known: tuple[Entry, str] | None, post: Post) -> bool:
+    return known is not None and known[0].post is post
 
 
 def _image_url(image: str | None, page_url: str) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import quote
 
 _NOT_SLUG = re.compile(r"[^\w]+")
@@ -19,6 +20,7 @@ RSS_FILE = "rss.xml"
 JSON_FILE = "feed.json"
 
 
+@lru_cache(maxsize=65536)  # the same few category and tag names, over and over
 def slugify(name: str) -> str:
     """A readable slug: letters of any script and digits, lower-cased, joined by '-'."""
     text = unicodedata.normalize("NFKC", name).casefold()
