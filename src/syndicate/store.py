@@ -60,6 +60,8 @@ class PostStore:
         self.root = config.store.path
         self._config = config
         self._seen: dict[str, _Seen] = {}
+        self._walked: list[Problem] = []  # problems of the last walk itself
+        self._result: StoreResult | None = None  # returned again while no file changes
         self.files_read = 0  # how many files the last load() read from disk
 
     def load(self) -> StoreResult:
@@ -80,8 +82,13 @@ class PostStore:
                     seen[source] = self._read(source, Path(entry.path), stat.st_size, stat.st_mtime_ns)
             except OSError as exc:
                 walk_problems.append(Problem(source, 1, f"cannot read file: {exc.strerror or exc}"))
-        self._seen = seen
-        return _collect(seen, walk_problems)
+        unchanged = (
+            self.files_read == 0 and seen.keys() == self._seen.keys() and walk_problems == self._walked
+        )
+        self._seen, self._walked = seen, walk_problems
+        if not unchanged or self._result is None:
+            self._result = _collect(seen, walk_problems)
+        return self._result
 
     def _walk(self, problems: list[Problem]) -> list[tuple[str, os.DirEntry[str]]]:
         """Every post and image below the root, skipping hidden names and never leaving the root."""
