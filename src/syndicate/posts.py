@@ -50,7 +50,7 @@ class Post:
         """Its file and that file's hash: what every output made from it depends on."""
         return (self.source, self.digest)
 
-    @property
+    @cached_property
     def last_modified(self) -> datetime:
         return self.updated if self.updated is not None else self.date
 

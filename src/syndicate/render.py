@@ -159,8 +159,14 @@ class Renderer:
                 current[post.version] = (entry, key)
             else:
                 current[post.version] = previous[post.version]
-        self._entries = current  # forget posts that are gone or changed
-        self._memory = {key: (entry.html, entry.excerpt) for entry, key in current.values()}
+        # Forget posts that are gone or changed; the memory follows, changed keys only.
+        for version, (_, key) in previous.items():
+            if current.get(version, (None, None))[1] != key:
+                self._memory.pop(key, None)
+        for version in keys:
+            entry, key = current[version]
+            self._memory[key] = (entry.html, entry.excerpt)
+        self._entries = current
         if self._disk is not None and (made or len(current) != len(previous)):
             self._disk.put_many(made)
             self._disk.keep_only(set(self._memory))

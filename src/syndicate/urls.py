@@ -48,6 +48,7 @@ def page_path(listing_path: str, number: int) -> str:
     return listing_path if number == 1 else f"{listing_path}page/{number}/"
 
 
+@lru_cache(maxsize=262144)  # the same paths, build after build
 def absolute(base_url: str, path: str) -> str:
     """The absolute URL of a site path; `base_url` ends with '/'."""
     return base_url + quote(path.lstrip("/"), safe="/-._~!$&'()*+,;=:@%")
