@@ -1,4 +1,4 @@
-"""The `syndicate` command: check, build, serve."""
+"""The `syndicate` command: check, build, serve, and import and new for authors."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from syndicate.build import Build, Builder
 from syndicate.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 from syndicate.posts import Problem
 from syndicate.store import PostStore, StoreError, StoreResult
-from syndicate.writer import WriteError, write_build
+from syndicate.writer import WriteError, check_target, write_build
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,6 +82,7 @@ def _check(config: Config) -> int:
 
 
 def _build(config: Config, out: Path) -> int:
+    check_target(out)  # before the work, not after it
     result = PostStore(config).load()
     build = Builder(config, config.build.cache_dir).build(result, datetime.now(UTC))
     _report(config, result, build)
@@ -91,15 +92,15 @@ def _build(config: Config, out: Path) -> int:
 
 
 def _report(config: Config, result: StoreResult, build: Build) -> None:
-    for problem in result.problems:
+    for problem in build.problems:  # the store's, and the Build's own (a hidden image)
         print(format_problem(config, problem))
     for kind, slug, names in build.collisions:
         spelled = " and ".join(f"'{name}'" for name in names)
         print(f"{config.store.path}: warning: {kind} names {spelled} share the slug '{slug}': one listing")
     drafts = sum(post.draft for post in result.posts)
     scheduled = len(result.posts) - len(build.published) - drafts
-    errors = _errors(result.problems)
-    warnings = len(result.problems) - errors + len(build.collisions)
+    errors = _errors(build.problems)
+    warnings = len(build.problems) - errors + len(build.collisions)
     print(
         f"{len(result.posts)} posts ({len(build.published)} published, {drafts} drafts, "
         f"{scheduled} scheduled), {errors} skipped with errors, {warnings} warnings"
