@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -45,6 +46,7 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_SiteCollector(site, self.requests, publisher))
+        self._children: dict[tuple[str, int], Any] = {}
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -65,7 +67,11 @@ class Metrics:
             try:
                 await app(scope, receive, watch)
             finally:
-                self.requests.labels(route_of(scope["path"]), str(status)).inc()
+                labels = (route_of(scope["path"]), status)
+                counter = self._children.get(labels)
+                if counter is None:  # few routes and statuses: one child each, looked up once
+                    counter = self._children[labels] = self.requests.labels(labels[0], str(status))
+                counter.inc()
 
         return count
 
