@@ -11,7 +11,7 @@ from lxml.html import HtmlElement
 from syndicate import urls
 from syndicate.config import Config, PageConfig, SiteConfig
 from syndicate.listings import Listings, make_listings
-from syndicate.pages import not_found_page, render_pages
+from syndicate.pages import not_found_page, page_numbers, render_pages
 from syndicate.posts import Entry, Post
 
 BASE = "https://example.org/blog/"
@@ -384,7 +384,9 @@ def test_per_page_is_respected() -> None:
     assert all(len(articles(parse(pages[p]))) == 5 for p in site_pages)
     nav = pagination(parse(pages["/page/6/"]))
     assert nav is not None
-    assert [a.text_content() for a in nav.iter("a")] == ["Previous", "1", "2", "3", "4", "5"]
+    # The last of six pages: the first page, a gap, then the two before it.
+    assert [a.text_content() for a in nav.iter("a")] == ["Previous", "1", "4", "5"]
+    assert [span.text_content() for span in nav.iter("span")] == ["…", "6"]
 
 
 def test_custom_banner_and_heading() -> None:
@@ -432,3 +434,28 @@ def test_a_shared_slug_gives_the_page_to_the_newer_post() -> None:
     )
     doc = parse(render_pages(make_listings([newer, older]), make_config())["/posts/post-09/"])
     assert [h.text_content() for h in doc.iter("h1")] == ["Newer"]
+
+
+@pytest.mark.parametrize(
+    ("current", "count", "shown"),
+    [
+        (1, 1, [1]),
+        (2, 3, [1, 2, 3]),
+        (1, 834, [1, 2, 3, 0, 834]),
+        (6, 834, [1, 0, 4, 5, 6, 7, 8, 0, 834]),
+        (834, 834, [1, 0, 832, 833, 834]),
+        (4, 7, [1, 2, 3, 4, 5, 6, 7]),  # a gap of one page shows the page
+    ],
+)
+def test_pager_shows_first_last_and_a_window(current: int, count: int, shown: list[int]) -> None:
+    assert page_numbers(current, count) == shown
+
+
+def test_a_long_listing_pager_stays_short() -> None:
+    config = dataclasses.replace(make_config(), page=PageConfig(per_page=1))
+    pages = render_pages(make_listings(make_entries()), config)
+    doc = parse(pages["/page/15/"])
+    nav = doc.xpath("//nav[@aria-label='Pagination']")[0]
+    assert [a.text_content() for a in nav.xpath("./a | ./span")] == [
+        "Previous", "1", "…", "13", "14", "15", "16", "17", "…", "30", "Next",
+    ]  # fmt: skip

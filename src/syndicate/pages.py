@@ -62,7 +62,7 @@ class _Item:
 
 @dataclass(frozen=True)
 class _PageLink:
-    number: int
+    number: int | None  # None: a gap ("…") between page numbers
     href: str
     current: bool
 
@@ -253,8 +253,26 @@ def _pager(listing: Listing, number: int, count: int, config: Config) -> _Pager:
     return _Pager(
         previous=href(number - 1) if number > 1 else None,
         next=href(number + 1) if number < count else None,
-        pages=tuple(_PageLink(n, href(n), n == number) for n in range(1, count + 1)),
+        pages=tuple(
+            _PageLink(n, href(n), n == number) if n else _PageLink(None, "", False)
+            for n in page_numbers(number, count)
+        ),
     )
+
+
+def page_numbers(current: int, count: int, around: int = 2) -> list[int]:
+    """The page numbers a pager shows: the first, the last and a few around the current,
+    with 0 where numbers are left out. Every number once a listing is short; never all of
+    a long one, which would make every page of it as long as the listing."""
+    shown = sorted({1, count, *range(max(1, current - around), min(count, current + around) + 1)})
+    numbers: list[int] = []
+    for n in shown:
+        if numbers and n - numbers[-1] == 2:
+            numbers.append(n - 1)  # a gap of one page: show the page rather than "…"
+        elif numbers and n - numbers[-1] > 2:
+            numbers.append(0)
+        numbers.append(n)
+    return numbers
 
 
 def _item(entry: Entry, config: Config, tz: tzinfo) -> _Item:
