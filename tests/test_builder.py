@@ -70,3 +70,17 @@ def test_added_and_deleted_posts_match_a_fresh_build(store: Path) -> None:
     assert "/categories/c9/" in rebuilt.resources
     assert "/posts/p003/" not in rebuilt.resources
     assert same(rebuilt, make_build(PostStore(config).load(), config, NOW))
+
+
+def test_a_restart_reuses_outputs_from_the_disk_cache(store: Path, tmp_path: Path) -> None:
+    fill(store, 30)
+    config = make_config(store)
+    first = Builder(config, tmp_path / "cache").build(PostStore(config).load(), NOW)
+    restarted = Builder(config, tmp_path / "cache")
+    again = restarted.build(PostStore(config).load(), NOW)
+    assert restarted.made == 0
+    assert restarted.renderer.rendered == 0
+    assert same(again, first)
+    write(store, "p005.md", POST.format(title="Post 5 edited", day=6, category="c2", tag=0, body="New"))
+    edited = Builder(config, tmp_path / "cache").build(PostStore(config).load(), NOW)
+    assert same(edited, make_build(PostStore(config).load(), config, NOW))

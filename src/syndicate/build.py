@@ -9,13 +9,15 @@ import hashlib
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
+from importlib import metadata, resources
 from pathlib import Path
 from types import MappingProxyType
 
 import brotli
 
 from syndicate.config import Config
+from syndicate.diskcache import DiskCache
 from syndicate.feeds import feed_outputs
 from syndicate.indexes import index_outputs
 from syndicate.listings import Collision, make_listings
@@ -99,6 +101,9 @@ class Builder:
     def __init__(self, config: Config, cache_dir: Path | None = None) -> None:
         self.config = config
         self.renderer = Renderer(config, cache_dir)
+        # What earlier processes made, so a restart makes nothing that did not change.
+        self._disk = DiskCache(cache_dir, "outputs") if cache_dir is not None else None
+        self._fingerprint = _code_fingerprint() + repr(config)
         self._made: dict[Hashable, Resource] = {}
         self.made = 0  # resources the last build had to make (the rest were reused)
         # The published posts and images the last resources were made from, and those resources.
@@ -139,25 +144,63 @@ class Builder:
             *(_asset_output(asset) for asset in store.assets),
             *static_outputs(),  # after the store's files, so a favicon.svg of the store wins
         ]
-        made: dict[Hashable, Resource] = {}
-        resources: dict[str, Resource] = {}
-        self.made = 0
+        keys: dict[str, Hashable] = {}  # path -> what its resource is made from
+        wanted: dict[Hashable, Output] = {}  # what no earlier build of this process made
         for output in outputs:
-            if output.path in resources:
+            if output.path in keys:
                 continue  # the first wins: pages and feeds, then the store's files, then ours
-            key = (output.key, output.last_modified, output.media_type)
-            resource = self._made.get(key) or made.get(key)
-            if resource is None:
-                resource = _resource(output.make(), output.media_type, output.last_modified)
-                self.made += 1
-            made[key] = resources[output.path] = resource
+            key = keys[output.path] = (output.key, output.last_modified, output.media_type)
+            if key not in self._made:
+                wanted.setdefault(key, output)
+        made = {key: self._made[key] for key in keys.values() if key in self._made}
+        made.update(self._make_wanted(wanted, everything=not made))
         self._made = made  # forget what the store no longer has
-        return MappingProxyType(dict(sorted(resources.items()))), listings.collisions
+        resources = {path: made[key] for path, key in sorted(keys.items())}
+        return MappingProxyType(resources), listings.collisions
+
+    def _make_wanted(self, wanted: dict[Hashable, Output], everything: bool) -> dict[Hashable, Resource]:
+        """Resources for outputs no earlier build of this process made: from the disk cache
+        where an earlier process made them, else made now (and kept on disk)."""
+        self.made = len(wanted)
+        if self._disk is None:
+            return {
+                key: _resource(output.make(), output.media_type, output.last_modified)
+                for key, output in wanted.items()
+            }
+        names = {key: hashlib.sha256(f"{self._fingerprint}|{key!r}".encode()).hexdigest() for key in wanted}
+        found = self._disk.get_many(names.values())
+        made: dict[str, bytes] = {}
+        resources = {}
+        for key, output in wanted.items():
+            body = found.get(names[key])
+            if body is None:
+                body = made[names[key]] = output.make()
+            resources[key] = _resource(body, output.media_type, output.last_modified)
+        self.made = len(made)
+        self._disk.put_many(made)
+        if everything:  # the whole site's names: what the cache holds beyond them is stale
+            self._disk.keep_only(set(names.values()))
+        return resources
 
 
 def make_build(store: StoreResult, config: Config, now: datetime) -> Build:
     """The Build of `store` at `now`: a pure function of its arguments."""
     return Builder(config).build(store, now)
+
+
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """A hash of syndicate's own code, templates and stylesheet, and of the libraries that
+    write its outputs: a cached output is reused only by the code that made it."""
+    digest = hashlib.sha256()
+    package = resources.files("syndicate")
+    for folder in (package, package / "templates", package / "static"):
+        for item in sorted(folder.iterdir(), key=lambda item: item.name):
+            if item.is_file() and not item.name.endswith(".pyc"):
+                digest.update(item.name.encode() + b"\0" + item.read_bytes())
+    for name in ("feedgen", "jinja2", "markdown", "pymdown-extensions", "nh3", "lxml"):
+        digest.update(f"{name}={metadata.version(name)}".encode())
+    return digest.hexdigest()
 
 
 def _asset_output(asset: Asset) -> Output:

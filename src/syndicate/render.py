@@ -21,9 +21,9 @@ import nh3
 from markdown.extensions.toc import slugify_unicode
 
 from syndicate.config import Config
+from syndicate.diskcache import DiskCache
 from syndicate.excerpt import make_excerpt
 from syndicate.posts import Entry, Post
-from syndicate.rendercache import DiskCache
 from syndicate.urls import absolute, post_path
 from syndicate.xmlchars import strip_forbidden
 
@@ -107,7 +107,7 @@ def render_post(body: str, summary: str | None, url: str, excerpt: ExcerptSettin
 # Below this many posts to render, starting worker processes costs more than it saves.
 _PARALLEL_FROM = 200
 # Bump when rendering or the excerpt changes, so that caches on disk are not reused.
-_FORMAT_VERSION = "1"
+_FORMAT_VERSION = "2"
 
 
 class Renderer:
@@ -125,7 +125,7 @@ class Renderer:
         self._fingerprint = _fingerprint(self._excerpt)
         self._memory: dict[str, tuple[str, str]] = {}  # render key -> (html, excerpt)
         self._entries: dict[tuple[str, str], tuple[Entry, str]] = {}  # post version -> (entry, render key)
-        self._disk = DiskCache(cache_dir) if cache_dir is not None else None
+        self._disk = DiskCache(cache_dir, "rendered") if cache_dir is not None else None
         self.rendered = 0  # how many posts the last entries() call had to render
 
     def entries(self, posts: list[Post]) -> list[Entry]:
@@ -143,7 +143,7 @@ class Renderer:
         missing = {keys[post.version]: (post, urls[post.version]) for post in fresh}
         missing = {key: job for key, job in missing.items() if key not in results}
         if missing and self._disk is not None:
-            results.update(self._disk.get_many(missing))
+            results.update((key, _unpack(value)) for key, value in self._disk.get_many(missing).items())
         made = self._render_all({key: job for key, job in missing.items() if key not in results})
         results.update(made)
         self.rendered = len(made)
@@ -168,7 +168,7 @@ class Renderer:
             self._memory[key] = (entry.html, entry.excerpt)
         self._entries = current
         if self._disk is not None and (made or len(current) != len(previous)):
-            self._disk.put_many(made)
+            self._disk.put_many({key: _pack(html, excerpt) for key, (html, excerpt) in made.items()})
             self._disk.keep_only(set(self._memory))
         return [current[post.version][0] for post in posts]
 
@@ -184,6 +184,15 @@ class Renderer:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             done = pool.map(_render_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
             return dict(zip(todo, done, strict=True))
+
+
+def _pack(html: str, excerpt: str) -> bytes:
+    return f"{html}\0{excerpt}".encode()  # neither holds a NUL: XML forbids it
+
+
+def _unpack(value: bytes) -> tuple[str, str]:
+    html, _, excerpt = value.decode().partition("\0")
+    return html, excerpt
 
 
 def _same(known: tuple[Entry, str] | None, post: Post) -> bool:

@@ -1,8 +1,9 @@
-"""The render cache on disk, so a restart does not render every post again.
+"""Caches on disk, so a restart does not render every post and page again.
 
-One SQLite file in `build.cache_dir`, keyed by a hash of everything a rendered
-post depends on. It is only ever a shortcut: a missing, unwritable or corrupt
-file means rendering again, never a failed build.
+Each is one SQLite file in `build.cache_dir` mapping a hash of everything a
+value depends on to the value's bytes. A cache is only ever a shortcut: a
+missing, unwritable or corrupt file means making the values again, never a
+failed build.
 """
 
 from __future__ import annotations
@@ -14,31 +15,29 @@ from pathlib import Path
 
 log = logging.getLogger("syndicate")
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, html TEXT NOT NULL, excerpt TEXT NOT NULL)"
-)
+_SCHEMA = "CREATE TABLE IF NOT EXISTS cached (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
 _BATCH = 500  # keys per query, below SQLite's limit on parameters
 
 
 class DiskCache:
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / "rendered.sqlite3"
+    def __init__(self, folder: Path, name: str) -> None:
+        self.path = folder / f"{name}.sqlite3"
         self._db: sqlite3.Connection | None = None
         try:
             self._db = self._open()
         except (OSError, sqlite3.Error) as exc:
-            self._disable(f"cannot use the render cache {self.path}: {exc}")
+            self._disable(f"cannot use the cache {self.path}: {exc}")
 
     def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             db = self._connect()
-            db.execute("SELECT count(*) FROM rendered").fetchone()
+            db.execute("SELECT count(*) FROM cached").fetchone()
             return db
         except sqlite3.OperationalError:
             raise  # cannot open or write it (a read-only folder): not damage
         except sqlite3.DatabaseError:  # "file is not a database"
-            log.warning("render cache %s is damaged; starting a new one", self.path)
+            log.warning("cache %s is damaged; starting a new one", self.path)
             self.path.unlink(missing_ok=True)
             return self._connect()
 
@@ -56,8 +55,8 @@ class DiskCache:
             self._db.close()
         self._db = None
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, tuple[str, str]]:
-        found: dict[str, tuple[str, str]] = {}
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
         if self._db is None:
             return found
         wanted = list(keys)
@@ -65,33 +64,28 @@ class DiskCache:
             for start in range(0, len(wanted), _BATCH):
                 batch = wanted[start : start + _BATCH]
                 marks = ",".join("?" * len(batch))
-                rows = self._db.execute(
-                    f"SELECT key, html, excerpt FROM rendered WHERE key IN ({marks})", batch
-                )
-                found.update((key, (html, excerpt)) for key, html, excerpt in rows)
+                rows = self._db.execute(f"SELECT key, value FROM cached WHERE key IN ({marks})", batch)
+                found.update(rows)
         except sqlite3.Error as exc:
-            self._disable(f"render cache read failed: {exc}")
+            self._disable(f"cache read failed: {exc}")
         return found
 
-    def put_many(self, items: dict[str, tuple[str, str]]) -> None:
+    def put_many(self, items: dict[str, bytes]) -> None:
         if self._db is None or not items:
             return
         try:
             with self._db:
                 self._db.execute("BEGIN")
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)",
-                    ((key, html, excerpt) for key, (html, excerpt) in items.items()),
-                )
+                self._db.executemany("INSERT OR REPLACE INTO cached VALUES (?, ?)", items.items())
         except sqlite3.Error as exc:
-            self._disable(f"render cache write failed: {exc}")
+            self._disable(f"cache write failed: {exc}")
 
     def keep_only(self, keys: set[str]) -> None:
         """Drop what no current post needs, once the file holds much more than that."""
         if self._db is None:
             return
         try:
-            (count,) = self._db.execute("SELECT count(*) FROM rendered").fetchone()
+            (count,) = self._db.execute("SELECT count(*) FROM cached").fetchone()
             if count <= 2 * len(keys) + 100:
                 return
             with self._db:
@@ -99,6 +93,6 @@ class DiskCache:
                 self._db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
                 self._db.execute("DELETE FROM keep")
                 self._db.executemany("INSERT INTO keep VALUES (?)", ((key,) for key in keys))
-                self._db.execute("DELETE FROM rendered WHERE key NOT IN (SELECT key FROM keep)")
+                self._db.execute("DELETE FROM cached WHERE key NOT IN (SELECT key FROM keep)")
         except sqlite3.Error as exc:
-            self._disable(f"render cache clean-up failed: {exc}")
+            self._disable(f"cache clean-up failed: {exc}")
