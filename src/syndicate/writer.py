@@ -51,11 +51,17 @@ def _write(build: Build, out: Path) -> Path:
     builds = out.with_name(out.name + ".builds")
     builds.mkdir(parents=True, exist_ok=True)
     target = Path(tempfile.mkdtemp(prefix="build-", dir=builds))
+    folders = {str(target)}
     for path, resource in build.resources.items():
-        destination = target / file_name(path)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(resource.body)
-        os.chmod(destination, 0o644)
+        destination = os.path.join(target, file_name(path))
+        folder = os.path.dirname(destination)
+        if folder not in folders:
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
+        descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.fchmod(descriptor, 0o644)  # readable by a web server whatever the umask
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(resource.body)
     os.chmod(target, 0o755)
 
     link = builds / (target.name + ".link")
