@@ -102,6 +102,11 @@ def archive_folder(listing: Listing, number: int) -> str:
     return f"{listing.path}archive/{number}/"
 
 
+def is_subscription_feed(path: str) -> bool:
+    """A feed readers subscribe to (the newest entries of a listing), not one of its archives."""
+    return path.endswith(tuple(FEED_FILES)) and "/archive/" not in path
+
+
 def _documents(listing: Listing, config: Config) -> list[_Document]:
     """The subscription feeds (newest `feed.limit` entries) and, for the site and each
     category, RFC 5005 archives: fixed sets of `feed.limit` posts counted from the oldest,

@@ -19,7 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from syndicate.build import Build, Builder
 from syndicate.config import Config
-from syndicate.store import PostStore, StoreResult
+from syndicate.store import PostStore, StoreError, StoreResult
 
 log = logging.getLogger("syndicate")
 
@@ -146,6 +146,4 @@ class Site:
 
 
 def _is_expected(exc: Exception) -> bool:
-    from syndicate.store import StoreError
-
     return isinstance(exc, StoreError | OSError)

@@ -22,14 +22,14 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from syndicate.build import Build, Resource
+from syndicate.feeds import is_subscription_feed
 from syndicate.metrics import CONTENT_TYPE, Metrics
 from syndicate.pages import not_found_page
 from syndicate.scheduler import Site
-from syndicate.urls import ATOM_FILE, JSON_FILE, RSS_FILE, absolute
+from syndicate.urls import absolute
 from syndicate.websub import Publisher
 
 _ENCODINGS = ("br", "gzip", "identity")  # preference order on equal q-values
-_TOPICS = (ATOM_FILE, RSS_FILE, JSON_FILE)  # feeds whose responses name the WebSub hubs
 _Headers = list[tuple[bytes, bytes]]
 
 
@@ -128,7 +128,7 @@ class SiteApp:
             }
             if resource.last_modified is not None:
                 headers["last-modified"] = format_datetime(resource.last_modified, usegmt=True)
-            if self.publisher is not None and path.endswith(_TOPICS) and "/archive/" not in path:
+            if self.publisher is not None and is_subscription_feed(path):
                 hubs = [f'<{hub}>; rel="hub"' for hub in self.publisher.hubs]
                 headers["link"] = ", ".join([*hubs, f'<{absolute(config.site.base_url, path)}>; rel="self"'])
             prepared = (resource, [(k.encode(), v.encode("latin-1")) for k, v in headers.items()])

@@ -16,18 +16,17 @@ from collections.abc import Iterable
 import httpx2 as httpx
 
 from syndicate.build import Build
-from syndicate.urls import ATOM_FILE, JSON_FILE, RSS_FILE, absolute
+from syndicate.feeds import is_subscription_feed
+from syndicate.urls import absolute
 
 log = logging.getLogger("syndicate.websub")
-
-_TOPICS = (ATOM_FILE, RSS_FILE, JSON_FILE)
 
 
 def changed_feeds(old: Build, new: Build, base_url: str) -> list[str]:
     """URLs of the subscription feeds whose bytes differ between two builds."""
     urls = []
     for path, resource in new.resources.items():
-        if not path.endswith(_TOPICS) or "/archive/" in path:
+        if not is_subscription_feed(path):
             continue
         before = old.resources.get(path)
         if before is None or before.etag != resource.etag:
