@@ -6,7 +6,7 @@ import pytest
 import regex  # type: ignore[import-untyped]  # no stubs are installed
 
 import syndicate.excerpt
-from syndicate.excerpt import make_excerpt
+from syndicate.excerpt import make_excerpt, plain_text
 
 
 def excerpt(html: str, length: int = 350, *, summary: str | None = None, lang: str = "zh") -> str:
@@ -369,3 +369,12 @@ def test_result_never_exceeds_length_plus_ellipsis(seed: int, length: int) -> No
         assert result.endswith("...")
         assert graphemes(kept) <= length
         assert whole.startswith(kept)
+
+
+def test_plain_text_is_the_whole_text_by_the_same_rules() -> None:
+    html = (
+        "<h2>Title</h2><p>One &amp; <a href='x'>two</a>.</p><!--more-->"
+        "<pre><code>hidden()</code></pre><p>Three<sup id='fnref:1'>1</sup> "
+        "<img alt='no'> four</p>"
+    )
+    assert plain_text(html) == "Title One & two. Three four"

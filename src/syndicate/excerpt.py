@@ -76,6 +76,15 @@ def make_excerpt(
     return _cut(units) + ellipsis
 
 
+def plain_text(html: str) -> str:
+    """All the text of an HTML fragment, by the excerpt's rules, with code blocks and
+    display math left out and nothing cut."""
+    parser = _TextParser(_Atom(""), _Atom(""), until_more=False)
+    parser.feed(html)
+    parser.close()
+    return "".join(part for part in _fold(parser.parts) if isinstance(part, str))
+
+
 def _extract(html: str, length: int, code: _Atom, math: _Atom) -> list[_Segment]:
     parser = _TextParser(code, math)
     start, size = 0, _FIRST_CHUNK
@@ -145,10 +154,11 @@ def _text(unit: _Segment) -> str:
 class _TextParser(HTMLParser):
     """Collects the text of rendered Markdown into `parts`, placeholders included."""
 
-    def __init__(self, code: _Atom, math: _Atom) -> None:
+    def __init__(self, code: _Atom, math: _Atom, until_more: bool = True) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[_Segment] = []
         self.done = False  # reached <!--more-->
+        self._until_more = until_more
         self._code = code
         self._math = math
         # The element whose content is being dropped (or collected as inline TeX), and how
@@ -209,7 +219,7 @@ class _TextParser(HTMLParser):
             self.parts.append(data)
 
     def handle_comment(self, data: str) -> None:
-        if data.strip().lower() == "more":
+        if self._until_more and data.strip().lower() == "more":
             self.done = True
 
     def _skip(self, tag: str, placeholder: _Atom | None = None) -> None:

@@ -36,6 +36,7 @@ from urllib.parse import unquote, urlsplit
 import feedparser
 
 from syndicate.config import Config
+from syndicate.excerpt import plain_text
 from syndicate.newpost import existing_posts, post_text, short_slug
 
 USER_AGENT = "syndicate-import"
@@ -306,7 +307,7 @@ def read_entry(entry: FeedDict, feed_info: FeedDict, *, draft: bool = False) -> 
     if not title:
         if not html.strip():
             raise BadEntry("no title and no content")
-        title = title_from_text(html_to_text(html))
+        title = title_from_text(plain_text(html))
         if not title:
             raise BadEntry("no title, and no text in the content to make one from")
     published, updated = entry_date(entry, "published"), entry_date(entry, "updated")
@@ -355,7 +356,7 @@ def _page_link(entry: FeedDict) -> str | None:
 def _title(entry: FeedDict) -> str:
     title = str(entry.get("title") or "")
     if (entry.get("title_detail") or {}).get("type") in _HTML_TYPES:
-        title = html_to_text(title)
+        title = plain_text(title)
     return " ".join(title.split())
 
 
@@ -391,8 +392,8 @@ def _summary(entry: FeedDict, html: str) -> str | None:
     # Without a summary of its own, feedparser copies the content into `summary` (and no detail).
     if not entry.get("content") or not detail:
         return None
-    summary = html_to_text(_as_html(str(detail.get("value") or ""), detail.get("type")))
-    return summary if summary and summary != html_to_text(html) else None
+    summary = plain_text(_as_html(str(detail.get("value") or ""), detail.get("type")))
+    return summary if summary and summary != plain_text(html) else None
 
 
 def entry_date(entry: FeedDict, key: str) -> datetime | None:
@@ -531,37 +532,6 @@ class _Balancer(HTMLParser):
     def result(self) -> str:
         self._close_to(0)
         return "".join(self.out)
-
-
-def html_to_text(html: str) -> str:
-    """The text of an HTML fragment, whitespace collapsed."""
-    reader = _TextReader()
-    reader.feed(html)
-    reader.close()
-    return " ".join("".join(reader.parts).split())
-
-
-class _TextReader(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self.hidden += 1
-        elif tag in _BLOCKS or tag == "br":
-            self.parts.append(" ")  # "<p>a</p><p>b</p>" reads "a b", not "ab"
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in _BLOCKS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
 
 
 def autop(html: str) -> str:
