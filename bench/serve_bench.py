@@ -168,30 +168,44 @@ def case_headers(port: int, case: Case) -> tuple[dict[str, str], str]:
 
 
 @contextmanager
-def serving_syndicate(
-    config: Path, port: int, log: Path, cpu: int | None
+def _serving(
+    command: list[str],
+    cpu: int | None,
+    output: Path,
+    *,
+    port: int,
+    ready_path: str,
+    timeout: float,
+    log: Path,
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    command = [PYTHON, "-m", "syndicate.cli", "serve", "--config", str(config), "--port", str(port)]
-    env = {**os.environ, "SYNDICATE_BUILD_INTERVAL": "86400"}  # no rebuild in the middle of a run
-    with log.open("wb") as out:
+    """Start a server pinned to `cpu`, wait until `ready_path` answers, stop it afterwards."""
+    with output.open("wb") as out:
         process = subprocess.Popen(pinned(command, cpu), stdout=out, stderr=subprocess.STDOUT, env=env)
         try:
-            wait_until_serving(port, "/healthz", process, timeout=3600, log=log)
+            wait_until_serving(port, ready_path, process, timeout=timeout, log=log)
             yield process
         finally:
             stop(process)
 
 
 @contextmanager
+def serving_syndicate(
+    config: Path, port: int, log: Path, cpu: int | None
+) -> Iterator[subprocess.Popen[bytes]]:
+    command = [PYTHON, "-m", "syndicate.cli", "serve", "--config", str(config), "--port", str(port)]
+    env = {**os.environ, "SYNDICATE_BUILD_INTERVAL": "86400"}  # no rebuild in the middle of a run
+    with _serving(
+        command, cpu, log, port=port, ready_path="/healthz", timeout=3600, log=log, env=env
+    ) as process:
+        yield process
+
+
+@contextmanager
 def serving_bare(data: Path, port: int, log: Path, cpu: int | None) -> Iterator[subprocess.Popen[bytes]]:
     command = [PYTHON, str(BENCH_DIR / "bare_app.py"), "--data", str(data), "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(pinned(command, cpu), stdout=out, stderr=subprocess.STDOUT)
-        try:
-            wait_until_serving(port, "/atom.xml", process, timeout=60, log=log)
-            yield process
-        finally:
-            stop(process)
+    with _serving(command, cpu, log, port=port, ready_path="/atom.xml", timeout=60, log=log) as process:
+        yield process
 
 
 def nginx_config(root: Path, port: int, prefix: Path) -> str:
@@ -235,13 +249,9 @@ def serving_nginx(root: Path, port: int, prefix: Path, cpu: int | None) -> Itera
     config.write_text(nginx_config(root, port, prefix), encoding="utf-8")
     log = prefix / "error.log"
     command = ["nginx", "-p", str(prefix), "-c", str(config), "-e", str(log)]
-    with (prefix / "stdout.log").open("wb") as out:
-        process = subprocess.Popen(pinned(command, cpu), stdout=out, stderr=subprocess.STDOUT)
-        try:
-            wait_until_serving(port, "/atom.xml", process, timeout=60, log=log)
-            yield process
-        finally:
-            stop(process)
+    output = prefix / "stdout.log"
+    with _serving(command, cpu, output, port=port, ready_path="/atom.xml", timeout=60, log=log) as process:
+        yield process
 
 
 def write_gzip_files(root: Path) -> int:
