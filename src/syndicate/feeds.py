@@ -80,21 +80,25 @@ class _Document:
 
 def feed_outputs(listings: Listings, config: Config) -> list[Output]:
     """Every feed document of every listing, each made only when asked."""
+    return [output for listing in listings.all() for output in listing_feed_outputs(listing, config)]
+
+
+def listing_feed_outputs(listing: Listing, config: Config) -> list[Output]:
+    """The listing's subscription feeds and archives, each made only when asked."""
     outputs = []
-    for listing in listings.all():
-        for document in _documents(listing, config):
-            updated = max((entry.post.last_modified for entry in document.entries), default=EPOCH)
-            key = (
-                document.path,
-                listing.kind,
-                listing.name,
-                document.links,
-                document.next_url,
-                *(entry.post.version for entry in document.entries),
-            )
-            media_type = FEED_FILES[document.name] + "; charset=utf-8"
-            make = partial(_WRITERS[document.name], document, config)
-            outputs.append(Output(document.path, media_type, updated, key, make))
+    for document in _documents(listing, config):
+        updated = max((entry.post.last_modified for entry in document.entries), default=EPOCH)
+        key = (
+            document.path,
+            listing.kind,
+            listing.name,
+            document.links,
+            document.next_url,
+            *(entry.post.version for entry in document.entries),
+        )
+        media_type = FEED_FILES[document.name] + "; charset=utf-8"
+        make = partial(_WRITERS[document.name], document, config)
+        outputs.append(Output(document.path, media_type, updated, key, make))
     return outputs
 
 

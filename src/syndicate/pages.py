@@ -81,21 +81,33 @@ def page_outputs(listings: Listings, config: Config) -> list[Output]:
     """Every listing page and every post page, each made only when asked."""
     outputs: list[Output] = []
     for listing in listings.all():
-        outputs.extend(_listing_outputs(listing, config))
+        outputs.extend(listing_page_outputs(listing, config))
+    for entry, category in post_categories(listings):
+        outputs.append(post_page_output(entry, category, bool(listings.authors), config))
+    return outputs
+
+
+def post_categories(listings: Listings) -> Iterator[tuple[Entry, Listing | None]]:
+    """Each entry that has a page, with the category listing its page links to."""
     categories = {listing.slug: listing for listing in listings.categories}
-    has_author_pages = bool(listings.authors)
-    paths = {output.path for output in outputs}
+    paths = set()
     for entry in listings.site.entries:
         # Slugs are meant to be unique; if two posts share one, the newer keeps the page.
         path = urls.post_path(entry.post.slug)
         if path in paths:
             continue
         paths.add(path)
-        category = categories.get(urls.slugify(entry.post.category)) if entry.post.category else None
-        key = ("post", entry.post.version, category.name if category else None, has_author_pages)
-        make = partial(_post_page, entry, path, category, has_author_pages, config)
-        outputs.append(Output(path, HTML, entry.post.last_modified, key, make))
-    return outputs
+        category = entry.post.category
+        yield entry, categories.get(urls.slugify(category)) if category else None
+
+
+def post_page_output(
+    entry: Entry, category: Listing | None, has_author_pages: bool, config: Config
+) -> Output:
+    path = urls.post_path(entry.post.slug)
+    key = ("post", entry.post.version, category.name if category else None, has_author_pages)
+    make = partial(_post_page, entry, path, category, has_author_pages, config)
+    return Output(path, HTML, entry.post.last_modified, key, make)
 
 
 def static_outputs() -> list[Output]:
@@ -150,7 +162,8 @@ def _render(template: str, **context: Any) -> bytes:
     return _environment().get_template(template).render(**context).encode("utf-8")
 
 
-def _listing_outputs(listing: Listing, config: Config) -> Iterator[Output]:
+def listing_page_outputs(listing: Listing, config: Config) -> Iterator[Output]:
+    """The listing's pages, each made only when asked."""
     per_page = config.page.per_page
     count = max(1, -(-len(listing.entries) // per_page))  # an empty listing still has page 1
     updated = listing.updated
