@@ -4,12 +4,13 @@ gives the same bytes, ETags and dates on every machine."""
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import hashlib
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from importlib import metadata, resources
 from pathlib import Path
 from types import MappingProxyType
@@ -18,12 +19,12 @@ import brotli
 
 from syndicate.config import Config
 from syndicate.diskcache import DiskCache
-from syndicate.feeds import feed_outputs
+from syndicate.feeds import listing_feed_outputs
 from syndicate.indexes import index_outputs
-from syndicate.listings import Collision, make_listings
+from syndicate.listings import Collision, Listing, make_listings
 from syndicate.output import Output
-from syndicate.pages import page_outputs, static_outputs
-from syndicate.posts import Post, Problem
+from syndicate.pages import HTML, listing_page_outputs, post_categories, post_page_output, static_outputs
+from syndicate.posts import Entry, Post, Problem
 from syndicate.render import Renderer
 from syndicate.store import Asset, StoreResult
 
@@ -94,6 +95,22 @@ class Build:
 _Inputs = tuple[tuple[Post, ...], tuple[Asset, ...]]
 
 
+_Name = tuple[str, str]  # ("listing", its path), ("post", its slug), ("asset", its path), ...
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A part of the site that is remade as a whole or not at all: one listing's pages and
+    feeds, one post's page, the indexes, one asset, the static files. `inputs` is what its
+    outputs are made from; while they are the same objects, its resources are reused as
+    they are, without even listing its outputs again."""
+
+    inputs: tuple[object, ...]
+    outputs: tuple[Output, ...]
+    keys: tuple[Hashable, ...]  # what each output's resource is made from
+    resources: tuple[Resource, ...]
+
+
 class Builder:
     """Makes Builds, remembering what it rendered and made so that the next Build only
     makes what changed. It never changes a byte of the result: a new Builder gives the same."""
@@ -104,59 +121,111 @@ class Builder:
         # What earlier processes made, so a restart makes nothing that did not change.
         self._disk = DiskCache(cache_dir, "outputs") if cache_dir is not None else None
         self._fingerprint = _code_fingerprint() + repr(config)
-        self._made: dict[Hashable, Resource] = {}
+        self._units: dict[_Name, _Unit] = {}  # what the last build made, by unit
         self.made = 0  # resources the last build had to make (the rest were reused)
-        # The published posts and images the last resources were made from, and those resources.
-        self._last: tuple[_Inputs, Mapping[str, Resource], tuple[Collision, ...]] | None = None
+        # The published posts and images the last resources were made from, and what was made.
+        self._last: tuple[_Inputs, _Made] | None = None
+        self._build: Build | None = None
 
     def build(self, store: StoreResult, now: datetime) -> Build:
-        published = tuple(post for post in store.posts if post.is_published(now))
+        """The Build of `store` at `now`; the very same Build as last time if nothing changed."""
+        published, due = _split_by_date(store.posts, now)
         inputs = (published, store.assets)
         if self._last is None or self._last[0] != inputs:  # else only problems or next_due changed
-            self._last = (inputs, *self._make(published, store))
+            self._last = (inputs, self._make(published, store.assets))
         else:
             self.made = 0
-        _, resources, collisions = self._last
-        problems = list(store.problems)
-        for asset in store.assets:
-            if resources[asset.path].body != asset.data:
-                hidden = "not served: a page or feed has the same path"
-                problems.append(Problem(asset.path[1:], 1, hidden, "warning"))
-        due = [post.date for post in store.posts if not post.draft and post.date > now]
-        return Build(
-            resources=resources,
+        made = self._last[1]
+        problems = tuple(sorted([*store.problems, *made.problems], key=_problem_order))
+        next_due = min((post.date for post in due if not post.draft), default=None)
+        previous = self._build
+        if (
+            previous is not None
+            and previous.resources is made.resources
+            and previous.problems == problems
+            and previous.next_due == next_due
+        ):
+            return previous
+        self._build = Build(
+            resources=made.resources,
             made_at=now,
             published=published,
-            problems=tuple(problems),
-            collisions=collisions,
-            next_due=min(due, default=None),
+            problems=problems,
+            collisions=made.collisions,
+            next_due=next_due,
         )
+        return self._build
 
-    def _make(
-        self, published: tuple[Post, ...], store: StoreResult
-    ) -> tuple[Mapping[str, Resource], tuple[Collision, ...]]:
+    def _make(self, published: tuple[Post, ...], assets: tuple[Asset, ...]) -> _Made:
         listings = make_listings(self.renderer.entries(list(published)))
-        pages = page_outputs(listings, self.config)
-        outputs = [
-            *pages,
-            *feed_outputs(listings, self.config),
-            *index_outputs(listings, pages, self.config),
-            *(_asset_output(asset) for asset in store.assets),
-            *static_outputs(),  # after the store's files, so a favicon.svg of the store wins
-        ]
-        keys: dict[str, Hashable] = {}  # path -> what its resource is made from
-        wanted: dict[Hashable, Output] = {}  # what no earlier build of this process made
-        for output in outputs:
-            if output.path in keys:
-                continue  # the first wins: pages and feeds, then the store's files, then ours
-            key = keys[output.path] = (output.key, output.last_modified, output.media_type)
-            if key not in self._made:
-                wanted.setdefault(key, output)
-        made = {key: self._made[key] for key in keys.values() if key in self._made}
-        made.update(self._make_wanted(wanted, everything=not made))
-        self._made = made  # forget what the store no longer has
-        resources = {path: made[key] for path, key in sorted(keys.items())}
-        return MappingProxyType(resources), listings.collisions
+        config = self.config
+        has_authors = bool(listings.authors)
+        units: dict[_Name, _Unit] = {}
+        changed: list[_Name] = []  # units whose outputs were listed again: resources to find
+        for listing in listings.all():
+            inputs: tuple[object, ...] = (listing.name, listing.entries)
+            self._list(
+                units, changed, ("listing", listing.path), inputs, partial(_listing_outputs, listing, config)
+            )
+        for entry, category in post_categories(listings):
+            inputs = (entry, category.name if category else None, has_authors)
+            make = partial(_post_outputs, entry, category, has_authors, config)
+            self._list(units, changed, ("post", entry.post.slug), inputs, make)
+        # The indexes name every listing and page, so they are listed again every time.
+        pages = [output for unit in units.values() for output in unit.outputs if output.media_type == HTML]
+        self._list(units, changed, ("indexes", ""), (), partial(index_outputs, listings, pages, config))
+        # The store's images, then ours: a favicon.svg of the store wins over ours.
+        for asset in assets:
+            self._list(units, changed, ("asset", asset.path), (asset,), partial(_asset_outputs, asset))
+        self._list(units, changed, ("static", ""), (), static_outputs)
+
+        reusable = {name: self._reusable(name) for name in changed}
+        wanted: dict[Hashable, Output] = {}
+        for name in changed:
+            for key, output in zip(units[name].keys, units[name].outputs, strict=True):
+                if key not in reusable[name]:
+                    wanted.setdefault(key, output)
+        made = self._make_wanted(wanted, everything=not self._units)
+        for name in changed:
+            unit = units[name]
+            found = tuple(reusable[name].get(key) or made[key] for key in unit.keys)
+            units[name] = _Unit(unit.inputs, unit.outputs, unit.keys, found)
+        self._units = units  # forget what the store no longer has
+
+        resources: dict[str, Resource] = {}
+        hidden = []
+        for name, unit in units.items():
+            for output, resource in zip(unit.outputs, unit.resources, strict=True):
+                if output.path not in resources:  # the first wins: pages and feeds, then files
+                    resources[output.path] = resource
+                elif name[0] == "asset":
+                    message = "not served: a page or feed has the same path"
+                    hidden.append(Problem(output.path[1:], 1, message, "warning"))
+        return _Made(MappingProxyType(resources), listings.collisions, tuple(hidden))
+
+    def _list(
+        self,
+        units: dict[_Name, _Unit],
+        changed: list[_Name],
+        name: _Name,
+        inputs: tuple[object, ...],
+        make_outputs: Callable[[], Iterable[Output]],
+    ) -> None:
+        """Reuse the unit `name` whole if its inputs are the same objects as last time (an
+        empty tuple never is); else list its outputs again, to find their resources."""
+        known = self._units.get(name)
+        if known is not None and inputs and known.inputs == inputs:
+            units[name] = known
+            return
+        outputs = tuple(make_outputs())
+        keys = tuple((output.key, output.last_modified, output.media_type) for output in outputs)
+        units[name] = _Unit(inputs, outputs, keys, ())
+        changed.append(name)
+
+    def _reusable(self, name: _Name) -> dict[Hashable, Resource]:
+        """What the unit made last time, by key."""
+        known = self._units.get(name)
+        return dict(zip(known.keys, known.resources, strict=True)) if known is not None else {}
 
     def _make_wanted(self, wanted: dict[Hashable, Output], everything: bool) -> dict[Hashable, Resource]:
         """Resources for outputs no earlier build of this process made: from the disk cache
@@ -183,6 +252,34 @@ class Builder:
         return resources
 
 
+@dataclass(frozen=True)
+class _Made:
+    resources: Mapping[str, Resource]
+    collisions: tuple[Collision, ...]
+    problems: tuple[Problem, ...]  # the store's files hidden by a page or feed
+
+
+def _split_by_date(posts: tuple[Post, ...], now: datetime) -> tuple[tuple[Post, ...], tuple[Post, ...]]:
+    """(the published posts, the posts dated after `now`), of posts sorted newest first."""
+    moment = now.timestamp()
+    first_past = bisect.bisect_left(posts, -moment, key=lambda post: -post.date.timestamp())
+    return tuple(post for post in posts[first_past:] if not post.draft), posts[:first_past]
+
+
+def _problem_order(problem: Problem) -> tuple[str, int, str]:
+    return (problem.path, problem.line, problem.message)
+
+
+def _listing_outputs(listing: Listing, config: Config) -> list[Output]:
+    return [*listing_page_outputs(listing, config), *listing_feed_outputs(listing, config)]
+
+
+def _post_outputs(
+    entry: Entry, category: Listing | None, has_author_pages: bool, config: Config
+) -> list[Output]:
+    return [post_page_output(entry, category, has_author_pages, config)]
+
+
 def make_build(store: StoreResult, config: Config, now: datetime) -> Build:
     """The Build of `store` at `now`: a pure function of its arguments."""
     return Builder(config).build(store, now)
@@ -203,8 +300,8 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _asset_output(asset: Asset) -> Output:
-    return Output(asset.path, asset.media_type, None, ("asset", asset.data), lambda: asset.data)
+def _asset_outputs(asset: Asset) -> list[Output]:
+    return [Output(asset.path, asset.media_type, None, ("asset", asset.data), lambda: asset.data)]
 
 
 def _resource(body: bytes, media_type: str, modified: datetime | None) -> Resource:

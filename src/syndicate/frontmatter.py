@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import tomllib
 from datetime import date, datetime, time, tzinfo
 from typing import Any
@@ -174,9 +175,9 @@ def _make_post(
         title=title,
         date=post_date,
         updated=updated,
-        category=_text(fields, "category"),
-        tags=_tags(fields),
-        author=_text(fields, "author") or author,
+        category=_name(_text(fields, "category")),
+        tags=tuple(sys.intern(tag) for tag in _tags(fields)),
+        author=sys.intern(_text(fields, "author") or author),
         summary=_text(fields, "summary"),
         draft=_bool(fields, "draft"),
         lang=_text(fields, "lang") or language,
@@ -204,6 +205,11 @@ def _text(fields: dict[str, Any], key: str) -> str | None:
         raise _FieldError(key, f"'{key}' must be text, got {_describe(value)}")
     text = " ".join(str(value).split()) if key != "summary" else str(value).strip()
     return text or None
+
+
+def _name(name: str | None) -> str | None:
+    """Names that many posts share are kept once, not once per post."""
+    return sys.intern(name) if name is not None else None
 
 
 def _tags(fields: dict[str, Any]) -> tuple[str, ...]:

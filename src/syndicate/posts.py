@@ -58,9 +58,10 @@ class Post:
         return not self.draft and self.date <= now
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Entry:
-    """A published post with everything the outputs need."""
+    """A published post with everything the outputs need. Equal only to itself: the
+    Renderer makes a new Entry exactly when the post changed."""
 
     post: Post
     url: str  # absolute URL of the post's page

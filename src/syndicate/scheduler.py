@@ -19,7 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from syndicate.build import Build, Builder
 from syndicate.config import Config
-from syndicate.store import PostStore, StoreError, StoreResult
+from syndicate.store import PostStore, StoreError
 
 log = logging.getLogger("syndicate")
 
@@ -52,7 +52,6 @@ class Site:
         # Called as listener(old, new) after a rebuild swapped in a changed Build.
         self.listeners: list[Callable[[Build, Build], None]] = []
         self._lock = threading.Lock()
-        self._last_input: tuple[StoreResult, frozenset[str]] | None = None
         self._scheduler: BackgroundScheduler | None = None
 
     def rebuild(self, now: datetime | None = None) -> bool:
@@ -83,11 +82,10 @@ class Site:
 
     def _rebuild(self, now: datetime) -> bool:
         result = self.store.load()
-        published = frozenset(post.id for post in result.posts if post.is_published(now))
-        if self.build is not None and self._last_input == (result, published):
+        build = self.builder.build(result, now)
+        if build is self.build:
             return False  # nothing changed: the current Build is still exact
-        old, self.build = self.build, self.builder.build(result, now)
-        self._last_input = (result, published)
+        old, self.build = self.build, build
         if old is not None:
             for listener in self.listeners:
                 try:
