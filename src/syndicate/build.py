@@ -5,17 +5,14 @@ gives the same bytes, ETags and dates on every machine."""
 from __future__ import annotations
 
 import bisect
-import gzip
 import hashlib
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import cached_property, lru_cache, partial
+from datetime import datetime
+from functools import lru_cache, partial
 from importlib import metadata, resources
 from pathlib import Path
 from types import MappingProxyType
-
-import brotli
 
 from syndicate.config import Config
 from syndicate.diskcache import DiskCache
@@ -26,60 +23,8 @@ from syndicate.output import Output
 from syndicate.pages import HTML, listing_page_outputs, post_categories, post_page_output, static_outputs
 from syndicate.posts import Entry, Post, Problem
 from syndicate.render import Renderer
+from syndicate.resource import Resource, Stored, make_resource
 from syndicate.store import Asset, StoreResult
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One encoding of a resource's body, with its own strong ETag."""
-
-    body: bytes
-    etag: str
-
-
-@dataclass(frozen=True)
-class Resource:
-    media_type: str  # the full Content-Type, charset included where it applies
-    last_modified: datetime | None  # UTC
-    identity: Variant
-    compressible: bool  # not for images that are compressed already
-
-    @property
-    def body(self) -> bytes:
-        return self.identity.body
-
-    @property
-    def etag(self) -> str:
-        return self.identity.etag
-
-    @property
-    def is_feed(self) -> bool:
-        return not self.media_type.startswith(("text/html", "text/css", "image/"))
-
-    # Compressed on first use, then kept: once per resource version, which a rebuild that
-    # leaves it unchanged reuses, never once per request. Most pages of a large site are
-    # rarely asked for, so compressing them all at build time would cost time and memory.
-    # Each encoding's strong ETag is the identity's plus a suffix, so answering a
-    # conditional request needs no compression at all.
-
-    @cached_property
-    def gzip(self) -> Variant | None:
-        if not self.compressible:
-            return None
-        return Variant(gzip.compress(self.body, compresslevel=6, mtime=0), self.etag_of("gzip"))
-
-    @cached_property
-    def br(self) -> Variant | None:
-        if not self.compressible:
-            return None
-        return Variant(brotli.compress(self.body, quality=5), self.etag_of("br"))
-
-    def etag_of(self, encoding: str) -> str:
-        """The strong ETag of the body in `encoding` ("identity", "gzip" or "br")."""
-        return self.etag if encoding == "identity" else self.etag[:-1] + _ETAG_SUFFIXES[encoding] + '"'
-
-
-_ETAG_SUFFIXES = {"gzip": "-gz", "br": "-br"}
 
 
 @dataclass(frozen=True)
@@ -233,23 +178,32 @@ class Builder:
         self.made = len(wanted)
         if self._disk is None:
             return {
-                key: _resource(output.make(), output.media_type, output.last_modified)
+                key: make_resource(output.make(), output.media_type, output.last_modified)
                 for key, output in wanted.items()
             }
         names = {key: hashlib.sha256(f"{self._fingerprint}|{key!r}".encode()).hexdigest() for key in wanted}
         found = self._disk.get_many(names.values())
         made: dict[str, bytes] = {}
-        resources = {}
+        bodies = {}
         for key, output in wanted.items():
             body = found.get(names[key])
             if body is None:
                 body = made[names[key]] = output.make()
-            resources[key] = _resource(body, output.media_type, output.last_modified)
+            bodies[key] = body
         self.made = len(made)
         self._disk.put_many(made)
         if everything:  # the whole site's names: what the cache holds beyond them is stale
             self._disk.keep_only(set(names.values()))
-        return resources
+        disk = self._disk if self._disk.usable else None  # else the bodies stay in memory
+        return {
+            key: make_resource(
+                body,
+                output.media_type,
+                output.last_modified,
+                Stored(disk, names[key], output.make) if disk is not None else None,
+            )
+            for (key, output), body in zip(wanted.items(), bodies.values(), strict=True)
+        }
 
 
 @dataclass(frozen=True)
@@ -302,16 +256,3 @@ def _code_fingerprint() -> str:
 
 def _asset_outputs(asset: Asset) -> list[Output]:
     return [Output(asset.path, asset.media_type, None, ("asset", asset.data), lambda: asset.data)]
-
-
-def _resource(body: bytes, media_type: str, modified: datetime | None) -> Resource:
-    return Resource(
-        media_type=media_type,
-        last_modified=modified.astimezone(UTC) if modified is not None else None,
-        identity=_variant(body),
-        compressible=not media_type.startswith("image/") or media_type.startswith("image/svg"),
-    )
-
-
-def _variant(body: bytes) -> Variant:
-    return Variant(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')

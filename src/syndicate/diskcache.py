@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,6 +24,8 @@ class DiskCache:
     def __init__(self, folder: Path, name: str) -> None:
         self.path = folder / f"{name}.sqlite3"
         self._db: sqlite3.Connection | None = None
+        self._readers = threading.local()  # get() from other threads: a connection each
+        self._read_failed = False
         try:
             self._db = self._open()
         except (OSError, sqlite3.Error) as exc:
@@ -42,7 +45,7 @@ class DiskCache:
             return self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        # Only the rebuild thread uses it, one at a time (the Site holds a lock).
+        # Only the rebuild thread writes, one at a time (the Site holds a lock).
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
@@ -54,6 +57,26 @@ class DiskCache:
         if self._db is not None:
             self._db.close()
         self._db = None
+
+    @property
+    def usable(self) -> bool:
+        return self._db is not None
+
+    def get(self, key: str) -> bytes | None:
+        """One value, from any thread: the server reads bodies while a rebuild writes."""
+        if self._db is None:
+            return None
+        try:
+            reader: sqlite3.Connection | None = getattr(self._readers, "db", None)
+            if reader is None:
+                reader = self._readers.db = sqlite3.connect(self.path, isolation_level=None)
+            row = reader.execute("SELECT value FROM cached WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            if not self._read_failed:  # once, not once per request
+                log.warning("cache read failed, making the value again: %s", exc)
+                self._read_failed = True
+            return None
+        return row[0] if row is not None else None
 
     def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}

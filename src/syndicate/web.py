@@ -21,10 +21,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from syndicate.build import Build, Resource
+from syndicate.build import Build
 from syndicate.feeds import is_subscription_feed
 from syndicate.metrics import CONTENT_TYPE, Metrics
 from syndicate.pages import not_found_page
+from syndicate.resource import Resource
 from syndicate.scheduler import Site
 from syndicate.urls import absolute
 from syndicate.websub import Publisher
@@ -94,13 +95,12 @@ class SiteApp:
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        variant = resource.identity if encoding == "identity" else getattr(resource, encoding)
+        body = resource.encoded(encoding)
         if encoding != "identity":
             headers.append((b"content-encoding", encoding.encode()))
-        headers.append((b"content-length", str(len(variant.body)).encode()))
+        headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        body = b"" if scope["method"] == "HEAD" else variant.body
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
     def _encoding(self, accept: bytes, resource: Resource) -> str:
         if not resource.compressible:
