@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from conftest import make_config, write
 
 from syndicate.build import Build, Builder, make_build
-from syndicate.store import PostStore
+from syndicate.scheduler import Site
+from syndicate.store import PostStore, StoreResult
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 POST = "---\ntitle: {title}\ndate: 2026-01-{day:02d}\ncategory: {category}\ntags: [t{tag}]\n---\n{body}\n"
@@ -84,3 +86,24 @@ def test_a_restart_reuses_outputs_from_the_disk_cache(store: Path, tmp_path: Pat
     write(store, "p005.md", POST.format(title="Post 5 edited", day=6, category="c2", tag=0, body="New"))
     edited = Builder(config, tmp_path / "cache").build(PostStore(config).load(), NOW)
     assert same(edited, make_build(PostStore(config).load(), config, NOW))
+
+
+def test_a_post_saved_during_a_rebuild_is_built_in_its_new_version(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(store, 3)
+    site = Site(make_config(store))
+    real_load = site.store.load
+    saves = []
+
+    def load_then_save() -> StoreResult:
+        result = real_load()
+        if not saves:  # an author saves p002.md after the store was read, before its render
+            saves.append(1)
+            write(store, "p002.md", POST.format(title="Saved", day=9, category="c2", tag=2, body="Late"))
+        return result
+
+    monkeypatch.setattr(site.store, "load", load_then_save)
+    assert site.rebuild()
+    assert site.build is not None and site.error is None
+    assert b"Late" in site.build.resources["/posts/p002/"].body

@@ -61,6 +61,7 @@ def make_entry(
     lang: str = "zh-CN",
     author: str = "Ada",
     excerpt: str | None = None,
+    html: str | None = None,
 ) -> Entry:
     post = Post(
         id=f"posts/{slug}",
@@ -78,10 +79,11 @@ def make_entry(
         body="",
         digest="0" * 64,
     )
-    html = (
-        f"<p>{slug} &amp; more</p>\n<pre><code>x = 1 &lt; 2\n</code></pre>\n"
-        f'<p><a href="http://127.0.0.1:8000/x">link</a></p>'
-    )
+    if html is None:
+        html = (
+            f"<p>{slug} &amp; more</p>\n<pre><code>x = 1 &lt; 2\n</code></pre>\n"
+            f'<p><a href="http://127.0.0.1:8000/x">link</a></p>'
+        )
     return Entry(
         post=post,
         url=absolute(BASE, post_path(slug)),
@@ -149,15 +151,13 @@ DIRTY = Listing(
     "",
     "/",
     (
-        replace(
-            make_entry(
-                "dirty",
-                "bad\x0bchars\x00in\ufffetitle",
-                datetime(2026, 1, 12, 10, 0, tzinfo=CST),
-                tags=("t\x01ag",),
-                author="A\x1bda",
-                excerpt="ex\x0ccerpt\ud800",
-            ),
+        make_entry(
+            "dirty",
+            "bad\x0bchars\x00in\ufffetitle",
+            datetime(2026, 1, 12, 10, 0, tzinfo=CST),
+            tags=("t\x01ag",),
+            author="A\x1bda",
+            excerpt="ex\x0ccerpt\ud800",
             html="<p>ht\x00ml\x08</p>",
         ),
     ),

@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 import lxml.html
 import pytest
@@ -55,6 +56,11 @@ def make_entry(
     )
     html = f'<p>Body of post {n} with <a href="{BASE}x">a link</a>.</p>\n<pre><code>x = {n}</code></pre>'
     return Entry(post, urls.absolute(BASE, urls.post_path(slug)), html, f"Excerpt of post {n}...")
+
+
+def with_post(entry: Entry, **changes: Any) -> Entry:
+    """The entry of its post with `changes`."""
+    return Entry(dataclasses.replace(entry.post, **changes), entry.url, entry.html, entry.excerpt)
 
 
 def make_entries(count: int = 30) -> list[Entry]:
@@ -167,9 +173,7 @@ def test_entries_newest_first_each_with_title_excerpt_category_and_date(pages: d
 
 def test_dates_are_shown_in_the_site_time_zone() -> None:
     late = make_entry(1)
-    late = dataclasses.replace(
-        late, post=dataclasses.replace(late.post, date=datetime(2026, 1, 10, 20, 0, tzinfo=UTC))
-    )
+    late = with_post(late, date=datetime(2026, 1, 10, 20, 0, tzinfo=UTC))
     config = dataclasses.replace(
         make_config(), site=dataclasses.replace(make_config().site, timezone="Asia/Shanghai")
     )
@@ -429,9 +433,7 @@ def test_not_found_page() -> None:
 
 def test_a_shared_slug_gives_the_page_to_the_newer_post() -> None:
     newer, older = make_entry(9, title="Newer"), make_entry(9, title="Older")
-    older = dataclasses.replace(
-        older, post=dataclasses.replace(older.post, id="other", date=datetime(2025, 1, 1, tzinfo=UTC))
-    )
+    older = with_post(older, id="other", date=datetime(2025, 1, 1, tzinfo=UTC))
     doc = parse(render_pages(make_listings([newer, older]), make_config())["/posts/post-09/"])
     assert [h.text_content() for h in doc.iter("h1")] == ["Newer"]
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import make_config
+from conftest import make_config, write
 
 from syndicate.posts import Entry, Post
 from syndicate.render import Renderer, markdown_to_html, sanitize
+from syndicate.store import PostStore
 
 PAGE = "https://blog.example/posts/hello/"
 
@@ -164,3 +166,21 @@ def test_many_posts_render_in_parallel_with_the_same_result(tmp_path: Path) -> N
     parallel = Renderer(config).entries(posts)
     serial = [Renderer(config).entries([post])[0] for post in posts[:5] + posts[-5:]]
     assert content(parallel[:5] + parallel[-5:]) == content(serial)
+
+
+def test_with_a_cache_folder_html_is_read_back_not_kept(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    renderer = Renderer(config, tmp_path / "cache")
+    (entry,) = renderer.entries([make_post("Some *text*.")])
+    assert not isinstance(entry.content, str)  # read when an output needs it
+    assert entry.html == "<p>Some <em>text</em>.</p>"
+    with sqlite3.connect(tmp_path / "cache" / "rendered.sqlite3") as db:
+        db.execute("DELETE FROM cached")
+    assert entry.html == "<p>Some <em>text</em>.</p>"  # lost: rendered again
+
+
+def test_a_post_is_rendered_from_its_file_when_the_store_left_its_body_there(tmp_path: Path) -> None:
+    write(tmp_path, "hello.md", "---\ntitle: Hello\ndate: 2026-01-11\n---\nFrom *the file*.\n")
+    (post,) = PostStore(make_config(tmp_path)).load().posts
+    (entry,) = Renderer(make_config(tmp_path)).entries([post], tmp_path)
+    assert entry.html == "<p>From <em>the file</em>.</p>"

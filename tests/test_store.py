@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import make_config, write
 
-from syndicate.store import PostStore, StoreError, StoreResult
+from syndicate.store import PostChanged, PostStore, StoreError, StoreResult, read_body
 
 GOOD = "---\ntitle: Good post\ndate: 2026-01-11\ncategory: Notes\n---\nHello.\n"
 SHANGHAI = timezone(timedelta(hours=8))
@@ -51,7 +51,7 @@ def test_yaml_front_matter_fields(store: Path) -> None:
     assert post.category == "Deep Learning"
     assert post.tags == ("cnn", "论文笔记")
     assert (post.author, post.summary, post.lang, post.draft) == ("Maya", "A short summary.", "zh-CN", False)
-    assert post.body == "Body text.\n"
+    assert read_body(store, post) == "Body text.\n"
 
 
 def test_toml_front_matter_and_defaults(store: Path) -> None:
@@ -67,14 +67,14 @@ def test_bom_and_crlf(store: Path) -> None:
     write(store, "a.md", "\ufeff---\r\ntitle: BOM\r\ndate: 2026-01-01\r\n---\r\nLine one\r\nLine two\r\n")
     (post,) = load(store).posts
     assert post.title == "BOM"
-    assert post.body == "Line one\nLine two\n"
+    assert read_body(store, post) == "Line one\nLine two\n"
 
 
 def test_title_from_first_heading(store: Path) -> None:
     write(store, "a.md", "---\ndate: 2026-01-01\n---\n\n# The Heading Title\n\nText.\n")
     (post,) = load(store).posts
     assert post.title == "The Heading Title"
-    assert post.body == "Text.\n"  # not shown twice
+    assert read_body(store, post) == "Text.\n"  # not shown twice
 
 
 def test_explicit_id_and_slug(store: Path) -> None:
@@ -246,3 +246,16 @@ def test_images_are_assets(store: Path) -> None:
     write(store, "notes.txt", "ignored")
     (asset,) = load(store).assets
     assert (asset.path, asset.media_type) == ("/images/dot.svg", "image/svg+xml")
+
+
+def test_the_store_keeps_no_bodies_and_reads_a_body_again_only_if_unchanged(store: Path) -> None:
+    write(store, "a.md", GOOD)
+    (post,) = load(store).posts
+    assert post.body is None  # a large store's text stays in its files
+    assert read_body(store, post) == "Hello.\n"
+    write(store, "a.md", GOOD.replace("Hello.", "Changed."))
+    with pytest.raises(PostChanged, match=r"^a\.md: changed while the site was being built$"):
+        read_body(store, post)
+    (store / "a.md").unlink()
+    with pytest.raises(PostChanged, match=r"^a\.md: cannot be read again: "):
+        read_body(store, post)

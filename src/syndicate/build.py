@@ -77,7 +77,7 @@ class Builder:
         published, due = _split_by_date(store.posts, now)
         inputs = (published, store.assets)
         if self._last is None or self._last[0] != inputs:  # else only problems or next_due changed
-            self._last = (inputs, self._make(published, store.assets))
+            self._last = (inputs, self._make(published, store))
         else:
             self.made = 0
         made = self._last[1]
@@ -101,8 +101,8 @@ class Builder:
         )
         return self._build
 
-    def _make(self, published: tuple[Post, ...], assets: tuple[Asset, ...]) -> _Made:
-        listings = make_listings(self.renderer.entries(list(published)))
+    def _make(self, published: tuple[Post, ...], store: StoreResult) -> _Made:
+        listings = make_listings(self.renderer.entries(list(published), store.root))
         config = self.config
         has_authors = bool(listings.authors)
         units: dict[_Name, _Unit] = {}
@@ -120,7 +120,7 @@ class Builder:
         pages = [output for unit in units.values() for output in unit.outputs if output.media_type == HTML]
         self._list(units, changed, ("indexes", ""), (), partial(index_outputs, listings, pages, config))
         # The store's images, then ours: a favicon.svg of the store wins over ours.
-        for asset in assets:
+        for asset in store.assets:
             self._list(units, changed, ("asset", asset.path), (asset,), partial(_asset_outputs, asset))
         self._list(units, changed, ("static", ""), (), static_outputs)
 

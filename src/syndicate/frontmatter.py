@@ -65,11 +65,10 @@ def parse_post(
 ) -> tuple[Post | None, list[Problem]]:
     """Parse the file at store-relative path `source`; defaults come from the site."""
     try:
-        text = data.decode("utf-8-sig")
+        text = _decode(data)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         return None, [Problem(source, line, "not valid UTF-8 (save the file as UTF-8)")]
-    text = strip_forbidden(text.replace("\r\n", "\n").replace("\r", "\n"))
 
     try:
         fields, body = _split_front_matter(text)
@@ -88,6 +87,20 @@ def parse_post(
     if post is None:
         return None, [*problems, Problem(source, 1, "no title: add a 'title' field or a '# Heading'")]
     return post, problems
+
+
+def body_of(data: bytes) -> str:
+    """The Markdown body of a post file that parse_post accepted, as its Post would hold it."""
+    fields, body = _split_front_matter(_decode(data))
+    if _text(fields, "title") is None:
+        _, body = _title_from_heading(body)
+    return body
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 without a BOM, LF line ends, no character XML forbids."""
+    text = data.decode("utf-8-sig")
+    return strip_forbidden(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 class _SourceError(Exception):

@@ -3,6 +3,7 @@ loading, and an entry (a post made ready for output)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -40,7 +41,10 @@ class Post:
     summary: str | None
     draft: bool
     lang: str
-    body: str  # Markdown, LF line endings, no front matter
+    # Markdown, LF line endings, no front matter. The store leaves it None and in the file,
+    # which store.read_body reads again when the post is rendered: a large store's text
+    # would fill the memory.
+    body: str | None
     digest: str  # sha256 of the source file's bytes
     image: str | None = None  # as written: relative to the post's page, or absolute
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -58,13 +62,36 @@ class Post:
         return not self.draft and self.date <= now
 
 
-@dataclass(frozen=True, eq=False)
 class Entry:
     """A published post with everything the outputs need. Equal only to itself: the
     Renderer makes a new Entry exactly when the post changed."""
 
-    post: Post
-    url: str  # absolute URL of the post's page
-    html: str  # sanitized HTML, every link absolute
-    excerpt: str  # plain text, see syndicate.excerpt
-    image: str | None = None  # absolute URL of the post's image
+    __slots__ = ("_html", "excerpt", "image", "post", "url")
+
+    def __init__(
+        self,
+        post: Post,
+        url: str,
+        html: str | Callable[[], str],
+        excerpt: str,
+        image: str | None = None,
+    ) -> None:
+        self.post = post
+        self.url = url  # absolute URL of the post's page
+        self._html = html  # or where to read it: a large site's HTML is kept on disk
+        self.excerpt = excerpt  # plain text, see syndicate.excerpt
+        self.image = image  # absolute URL of the post's image
+
+    @property
+    def html(self) -> str:
+        """Sanitized HTML, every link absolute."""
+        html = self._html
+        return html if isinstance(html, str) else html()
+
+    @property
+    def content(self) -> str | Callable[[], str]:
+        """The HTML, or how to read it."""
+        return self._html
+
+    def __repr__(self) -> str:
+        return f"Entry({self.post.source!r}, {self.url!r})"

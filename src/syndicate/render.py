@@ -10,8 +10,10 @@ import hashlib
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -24,6 +26,7 @@ from syndicate.config import Config
 from syndicate.diskcache import DiskCache
 from syndicate.excerpt import make_excerpt
 from syndicate.posts import Entry, Post
+from syndicate.store import read_body
 from syndicate.urls import absolute, post_path
 from syndicate.xmlchars import strip_forbidden
 
@@ -106,13 +109,19 @@ def render_post(body: str, summary: str | None, url: str, excerpt: ExcerptSettin
 
 # Below this many posts to render, starting worker processes costs more than it saves.
 _PARALLEL_FROM = 200
-# Bump when rendering or the excerpt changes, so that caches on disk are not reused.
-_FORMAT_VERSION = "2"
+# Rendered posts are written to the disk cache this many at a time, so a cold store's
+# HTML never sits in memory all at once.
+_BATCH = 200
+# Bump when rendering, the excerpt or the cache's layout changes, so that caches on disk are not reused.
+_FORMAT_VERSION = "3"
+
+_Job = tuple[Post, Path | None, str, ExcerptSettings]
 
 
 class Renderer:
-    """Turns posts into Entries. Each post version is rendered once: results are kept in
-    memory for the next build and, with a cache folder, on disk for the next process."""
+    """Turns posts into Entries. Each post version is rendered once: with a cache folder,
+    its HTML is kept on disk (read back when an output needs it) for this process and the
+    next; without one, in memory."""
 
     def __init__(self, config: Config, cache_dir: Path | None = None) -> None:
         self._base_url = config.site.base_url
@@ -123,80 +132,104 @@ class Renderer:
             config.math_placeholder,
         )
         self._fingerprint = _fingerprint(self._excerpt)
-        self._memory: dict[str, tuple[str, str]] = {}  # render key -> (html, excerpt)
         self._entries: dict[tuple[str, str], tuple[Entry, str]] = {}  # post version -> (entry, render key)
         self._disk = DiskCache(cache_dir, "rendered") if cache_dir is not None else None
         self.rendered = 0  # how many posts the last entries() call had to render
 
-    def entries(self, posts: list[Post]) -> list[Entry]:
+    def entries(self, posts: list[Post], root: Path | None = None) -> list[Entry]:
+        """An Entry for each post; `root` is the store's folder, where posts without a
+        body are read (see store.read_body)."""
         # An unchanged post is the very same Post object again (the store keeps it): its
         # Entry from the last call is reused as it is.
         previous = self._entries
-        fresh = [
-            post
-            for post in posts
-            if (known := previous.get(post.version)) is None or known[0].post is not post
-        ]
-        urls = {post.version: absolute(self._base_url, post_path(post.slug)) for post in fresh}
-        keys = {post.version: self._key(post, urls[post.version]) for post in fresh}
-        results = {key: self._memory[key] for key in keys.values() if key in self._memory}
-        missing = {keys[post.version]: (post, urls[post.version]) for post in fresh}
-        missing = {key: job for key, job in missing.items() if key not in results}
-        if missing and self._disk is not None:
-            results.update((key, _unpack(value)) for key, value in self._disk.get_many(missing).items())
-        made = self._render_all({key: job for key, job in missing.items() if key not in results})
-        results.update(made)
-        self.rendered = len(made)
-
         current: dict[tuple[str, str], tuple[Entry, str]] = {}
+        fresh: dict[str, tuple[Post, str]] = {}  # render key -> (post, url)
         for post in posts:
-            if post.version in keys:
-                url, key = urls[post.version], keys[post.version]
-                html, excerpt = results[key]
-                entry = Entry(
-                    post=post, url=url, html=html, excerpt=excerpt, image=_image_url(post.image, url)
-                )
-                current[post.version] = (entry, key)
+            known = previous.get(post.version)
+            if known is not None and known[0].post is post:
+                current[post.version] = known
             else:
-                current[post.version] = previous[post.version]
-        # Forget posts that are gone or changed; the memory follows, changed keys only.
-        for version, (_, key) in previous.items():
-            if current.get(version, (None, None))[1] != key:
-                self._memory.pop(key, None)
-        for version in keys:
-            entry, key = current[version]
-            self._memory[key] = (entry.html, entry.excerpt)
+                url = absolute(self._base_url, post_path(post.slug))
+                fresh[self._key(post, url)] = (post, url)
+        self.rendered = 0
+        if fresh:
+            current.update(self._entries_of(fresh, root, previous))
         self._entries = current
-        if self._disk is not None and (made or len(current) != len(previous)):
-            self._disk.put_many({key: _pack(html, excerpt) for key, (html, excerpt) in made.items()})
-            self._disk.keep_only(set(self._memory))
+        if self._disk is not None and (fresh or len(current) != len(previous)):
+            keys = {key for _, key in current.values()}
+            self._disk.keep_only(keys | {_excerpt_key(key) for key in keys})
         return [current[post.version][0] for post in posts]
+
+    def _entries_of(
+        self,
+        fresh: dict[str, tuple[Post, str]],
+        root: Path | None,
+        previous: dict[tuple[str, str], tuple[Entry, str]],
+    ) -> dict[tuple[str, str], tuple[Entry, str]]:
+        """Entries of posts the last call did not have: the same render of an earlier Entry
+        (a file saved again unchanged), else from the disk cache, else rendered."""
+        excerpts: dict[str, str] = {}
+        html: dict[str, str | Callable[[], str]] = {}
+        for entry, key in previous.values():
+            if key in fresh:
+                excerpts[key], html[key] = entry.excerpt, entry.content
+        if self._disk is not None:
+            found = self._disk.get_many(_excerpt_key(key) for key in fresh if key not in excerpts)
+            excerpts.update(
+                (key, found[_excerpt_key(key)].decode()) for key in fresh if _excerpt_key(key) in found
+            )
+        todo = {key: job for key, job in fresh.items() if key not in excerpts}
+        for batch in self._render_all(todo, root):
+            self.rendered += len(batch)
+            excerpts.update((key, excerpt) for key, (_, excerpt) in batch.items())
+            if self._disk is not None:
+                rows = {key: page.encode() for key, (page, _) in batch.items()}
+                rows.update((_excerpt_key(key), excerpt.encode()) for key, (_, excerpt) in batch.items())
+                self._disk.put_many(rows)
+            if self._disk is None or not self._disk.usable:
+                html.update((key, page) for key, (page, _) in batch.items())
+        entries = {}
+        for key, (post, url) in fresh.items():
+            content = html[key] if key in html else partial(self._html, key, post, url, root)
+            entry = Entry(post, url, content, excerpts[key], _image_url(post.image, url))
+            entries[post.version] = (entry, key)
+        return entries
+
+    def _html(self, key: str, post: Post, url: str, root: Path | None) -> str:
+        """A post's HTML from the disk cache, or rendered again if the cache lost it."""
+        data = self._disk.get(key) if self._disk is not None else None
+        if data is not None:
+            return data.decode()
+        html, _ = render_post(read_body(root, post), post.summary, url, self._excerpt)
+        return html
 
     def _key(self, post: Post, url: str) -> str:
         return hashlib.sha256(f"{self._fingerprint}\0{post.digest}\0{url}".encode()).hexdigest()
 
-    def _render_all(self, todo: dict[str, tuple[Post, str]]) -> dict[str, tuple[str, str]]:
-        jobs = [(post.body, post.summary, url, self._excerpt) for post, url in todo.values()]
+    def _render_all(
+        self, todo: dict[str, tuple[Post, str]], root: Path | None
+    ) -> Iterator[dict[str, tuple[str, str]]]:
+        """(html, excerpt) by render key, a batch at a time."""
+        keys = list(todo)
+        jobs: list[_Job] = [(post, root, url, self._excerpt) for post, url in todo.values()]
         workers = min(os.cpu_count() or 1, 8)
         if len(jobs) < _PARALLEL_FROM or workers == 1:
-            return {key: render_post(*job) for key, job in zip(todo, jobs, strict=True)}
+            for start in range(0, len(jobs), _BATCH):
+                done = [_render_job(job) for job in jobs[start : start + _BATCH]]
+                yield dict(zip(keys[start : start + _BATCH], done, strict=True))
+            return
         # A cold store renders on every core. "spawn": the server has threads, which fork does not copy.
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            done = pool.map(_render_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
-            return dict(zip(todo, done, strict=True))
+            results = pool.map(
+                _render_job, jobs, chunksize=max(1, min(_BATCH // workers, len(jobs) // (workers * 8)))
+            )
+            for start in range(0, len(jobs), _BATCH):
+                done = [next(results) for _ in keys[start : start + _BATCH]]
+                yield dict(zip(keys[start : start + _BATCH], done, strict=True))
 
 
-def _pack(html: str, excerpt: str) -> bytes:
-    return f"{html}\0{excerpt}".encode()  # neither holds a NUL: XML forbids it
-
-
-def _unpack(value: bytes) -> tuple[str, str]:
-    html, _, excerpt = value.decode().partition("\0")
-    return html, excerpt
-
-
-def _same(known: tuple[Entry, str] | None, post: Post) -> bool:
-    return known is not None and known[0].post is post
+def _excerpt_key(key: str) -> str:
+    return key + ":excerpt"
 
 
 def _image_url(image: str | None, page_url: str) -> str | None:
@@ -207,8 +240,9 @@ def _image_url(image: str | None, page_url: str) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
-def _render_job(job: tuple[str, str | None, str, ExcerptSettings]) -> tuple[str, str]:
-    return render_post(*job)
+def _render_job(job: _Job) -> tuple[str, str]:
+    post, root, url, excerpt = job
+    return render_post(read_body(root, post), post.summary, url, excerpt)
 
 
 def _fingerprint(excerpt: ExcerptSettings) -> str:

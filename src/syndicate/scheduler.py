@@ -19,9 +19,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from syndicate.build import Build, Builder
 from syndicate.config import Config
-from syndicate.store import PostStore, StoreError
+from syndicate.store import PostChanged, PostStore, StoreError
 
 log = logging.getLogger("syndicate")
+_ATTEMPTS = 3  # builds tried in one rebuild while posts keep changing under it
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,14 @@ class Site:
             return True
 
     def _rebuild(self, now: datetime) -> bool:
-        result = self.store.load()
-        build = self.builder.build(result, now)
+        for attempt in range(1, _ATTEMPTS + 1):
+            result = self.store.load()
+            try:
+                build = self.builder.build(result, now)
+                break
+            except PostChanged:  # an author saved a post mid-build: load the store again
+                if attempt == _ATTEMPTS:
+                    raise
         if build is self.build:
             return False  # nothing changed: the current Build is still exact
         old, self.build = self.build, build

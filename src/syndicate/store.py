@@ -7,12 +7,13 @@ modification time, so a rebuild reads and parses only the files that changed.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from syndicate.config import Config
-from syndicate.frontmatter import parse_post
+from syndicate.frontmatter import body_of, parse_post
 from syndicate.posts import Post, Problem
 
 ASSET_TYPES = {
@@ -30,6 +31,10 @@ class StoreError(Exception):
     """The store as a whole cannot be read (missing, not a folder, unreadable)."""
 
 
+class PostChanged(StoreError):
+    """A post's file changed (or went) between loading the store and reading its body."""
+
+
 @dataclass(frozen=True)
 class Asset:
     """A file served as it is, at "/" + its store-relative path."""
@@ -44,6 +49,23 @@ class StoreResult:
     posts: tuple[Post, ...]  # newest first, drafts and future posts included
     problems: tuple[Problem, ...]  # sorted by path and line
     assets: tuple[Asset, ...]  # sorted by path
+    root: Path | None = None  # where read_body finds the posts' files
+
+
+def read_body(root: Path | None, post: Post) -> str:
+    """The post's Markdown: as the Post holds it, or read again from its file, which must
+    still be the version the store loaded."""
+    if post.body is not None:
+        return post.body
+    if root is None:
+        raise PostChanged(f"{post.source}: no body and no store to read it from")
+    try:
+        data = (root / post.source).read_bytes()
+    except OSError as exc:
+        raise PostChanged(f"{post.source}: cannot be read again: {exc.strerror or exc}") from None
+    if hashlib.sha256(data).hexdigest() != post.digest:
+        raise PostChanged(f"{post.source}: changed while the site was being built")
+    return body_of(data)
 
 
 @dataclass(frozen=True)
@@ -87,7 +109,7 @@ class PostStore:
         )
         self._seen, self._walked = seen, walk_problems
         if not unchanged or self._result is None:
-            self._result = _collect(seen, walk_problems)
+            self._result = _collect(seen, walk_problems, self.root)
         return self._result
 
     def _walk(self, problems: list[Problem]) -> list[tuple[str, os.DirEntry[str]]]:
@@ -133,6 +155,8 @@ class PostStore:
         post, problems = parse_post(
             source, data, author=site.author, language=site.language, timezone=self._config.tz
         )
+        if post is not None:
+            post = replace(post, body=None)  # read again when rendered: see read_body
         return _Seen(size, mtime_ns, post, tuple(problems), None)
 
 
@@ -140,7 +164,7 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
 
-def _collect(seen: dict[str, _Seen], walk_problems: list[Problem]) -> StoreResult:
+def _collect(seen: dict[str, _Seen], walk_problems: list[Problem], root: Path) -> StoreResult:
     """Apply the rules that span files (unique slugs and ids), then order."""
     problems = list(walk_problems)
     posts: list[Post] = []
@@ -163,7 +187,7 @@ def _collect(seen: dict[str, _Seen], walk_problems: list[Problem]) -> StoreResul
             posts.append(post)
     assets = tuple(sorted((e.asset for e in seen.values() if e.asset), key=lambda a: a.path))
     problems.sort(key=lambda p: (p.path, p.line, p.message))
-    return StoreResult(tuple(sort_newest_first(posts)), tuple(problems), assets)
+    return StoreResult(tuple(sort_newest_first(posts)), tuple(problems), assets, root)
 
 
 def sort_newest_first(posts: list[Post]) -> list[Post]:
