@@ -35,6 +35,10 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 PER_PAGE = 12
 PUBLISHED = 34  # published posts in examples/site/content (drafts and the future post excluded)
+# Pages are numbered from the oldest: /page/1/ holds the oldest 12, the front page the newest 22.
+FRONT = PUBLISHED - PER_PAGE
+SMALL_PER_PAGE = 4  # the second server's page.per_page: seven archived pages and 6 on the front page
+SMALL_ARCHIVED = PUBLISHED // SMALL_PER_PAGE - 1
 CODE_POSTS = ["posts/python-profiling/", "posts/qwen-7b-chat-sft/", "posts/lora-low-rank-adaptation/"]
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -72,6 +76,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         EXAMPLE_CONFIG.parent / "content",
         tmp_path_factory.mktemp("browser") / "server.log",
         SYNDICATE_SITE_BASE_URL=f"http://127.0.0.1:{port}/",
+    )
+    yield running
+    stop(running)
+
+
+@pytest.fixture(scope="module")
+def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The example site at four posts a page, for a pager with every part."""
+    port = free_port()
+    running = launch(
+        EXAMPLE_CONFIG,
+        port,
+        EXAMPLE_CONFIG.parent / "content",
+        tmp_path_factory.mktemp("browser-small") / "server.log",
+        SYNDICATE_SITE_BASE_URL=f"http://127.0.0.1:{port}/",
+        SYNDICATE_PAGE_PER_PAGE=str(SMALL_PER_PAGE),
     )
     yield running
     stop(running)
@@ -158,6 +178,16 @@ def phone(browser: Browser, server: Server) -> Iterator[Tab]:
     yield from open_tab(browser, server, viewport=PHONE, is_mobile=True, has_touch=True)
 
 
+@pytest.fixture
+def small_tab(browser: Browser, small_server: Server) -> Iterator[Tab]:
+    yield from open_tab(browser, small_server, viewport=DESKTOP)
+
+
+@pytest.fixture
+def small_phone(browser: Browser, small_server: Server) -> Iterator[Tab]:
+    yield from open_tab(browser, small_server, viewport=PHONE, is_mobile=True, has_touch=True)
+
+
 # --- helpers ---------------------------------------------------------------
 
 
@@ -213,10 +243,10 @@ def test_latest_updates_shows_its_entries(tab: Tab, server: Server) -> None:
     tab.visit("/")
     expect(page.locator("header .banner")).to_have_text("INCOMING TRANSMISSION")
     expect(page.get_by_role("heading", level=1)).to_have_text("LATEST UPDATES")
-    expect(entries(page)).to_have_count(PER_PAGE)
+    expect(entries(page)).to_have_count(FRONT)
 
     dates = []
-    for index in range(PER_PAGE):
+    for index in range(FRONT):
         entry = entries(page).nth(index)
         title = entry.locator("h2 > a")
         expect(title).to_have_count(1)
@@ -258,37 +288,89 @@ def test_latest_updates_shows_its_entries(tab: Tab, server: Server) -> None:
     assert style["bannerFont"] != style["bodyFont"], style
 
 
-def test_pagination_reaches_page_two_and_the_rest(tab: Tab, server: Server) -> None:
+def test_pagination_reaches_the_oldest_page_and_back(tab: Tab, server: Server) -> None:
     page = tab.page
     tab.visit("/")
-    first = titles(page)
+    front = titles(page)
     nav = pagination(page)
-    expect(nav.locator('[aria-current="page"]')).to_have_text("1")
-    expect(nav.get_by_role("link", name="1", exact=True)).to_have_count(0)
+    expect(nav.locator('[aria-current="page"]')).to_have_text("Latest")
+    expect(nav.get_by_role("link", name="Latest")).to_have_count(0)
+    expect(nav.get_by_role("link", name="Newer")).to_have_count(0)
 
-    nav.get_by_role("link", name="2", exact=True).click()
-    expect(page).to_have_url(server.url + "page/2/")
+    nav.get_by_role("link", name="Older").click()
+    expect(page).to_have_url(server.url + "page/1/")
     tab.settled()
     expect(entries(page)).to_have_count(PER_PAGE)
-    second = titles(page)
-    assert not set(first) & set(second), "page 2 repeats entries of page 1"
+    oldest = titles(page)
+    assert not set(front) & set(oldest), "page 1 repeats entries of the front page"
+    assert len(set(front + oldest)) == PUBLISHED
     nav = pagination(page)
-    expect(nav.locator('[aria-current="page"]')).to_have_text("2")
-    expect(nav.get_by_role("link", name="2", exact=True)).to_have_count(0)
-    expect(nav.get_by_role("link", name="1", exact=True)).to_have_count(1)
-    expect(nav.get_by_role("link", name="Previous")).to_have_count(1)
+    expect(nav.locator('[aria-current="page"]')).to_have_text("1")
+    expect(nav.get_by_role("link", name="Older")).to_have_count(0)
+    expect(page).to_have_title(re.compile(r"Page 1\b"))
 
-    nav.get_by_role("link", name="Next").click()
-    expect(page).to_have_url(server.url + "page/3/")
+    nav.get_by_role("link", name="Newer").click()
+    expect(page).to_have_url(server.url)
     tab.settled()
-    third = titles(page)
-    assert len(third) == PUBLISHED - 2 * PER_PAGE
-    assert len(set(first + second + third)) == PUBLISHED
-    expect(pagination(page).get_by_role("link", name="Next")).to_have_count(0)
+    assert titles(page) == front
 
-    pagination(page).get_by_role("link", name="1", exact=True).click()
-    tab.settled()
-    assert titles(page) == first
+
+def test_older_and_newer_walk_every_page_both_ways(small_tab: Tab, small_server: Server) -> None:
+    """Four posts a page: /page/1/ to /page/7/ hold the oldest 28, the front page the newest 6."""
+    page = small_tab.page
+    small_tab.visit("/")
+    expect(entries(page)).to_have_count(PUBLISHED - SMALL_ARCHIVED * SMALL_PER_PAGE)
+    down = {small_server.url: titles(page)}
+    dates = page.locator("main article.entry time").evaluate_all("ts => ts.map(t => t.dateTime)")
+    for number in range(SMALL_ARCHIVED, 0, -1):
+        pagination(page).get_by_role("link", name="Older").click()
+        expect(page).to_have_url(f"{small_server.url}page/{number}/")
+        small_tab.settled()
+        expect(entries(page)).to_have_count(SMALL_PER_PAGE)
+        expect(pagination(page).locator('[aria-current="page"]')).to_have_text(str(number))
+        down[page.url] = titles(page)
+        dates += page.locator("main article.entry time").evaluate_all("ts => ts.map(t => t.dateTime)")
+    expect(pagination(page).get_by_role("link", name="Older")).to_have_count(0)
+    shown = [title for page_titles in down.values() for title in page_titles]
+    assert len(shown) == len(set(shown)) == PUBLISHED, "an entry is missing or shown twice"
+    assert dates == sorted(dates, reverse=True), "entries are not newest first across the pages"
+
+    up = {page.url: titles(page)}
+    while pagination(page).get_by_role("link", name="Newer").count():
+        pagination(page).get_by_role("link", name="Newer").click()
+        small_tab.settled()
+        up[page.url] = titles(page)
+    assert list(up) == list(down)[::-1]
+    assert up == down
+
+
+def test_the_pager_of_a_middle_page(small_tab: Tab, small_server: Server) -> None:
+    page = small_tab.page
+    small_tab.visit("page/4/")
+    nav = pagination(page)
+    items = [text.strip() for text in nav.locator("a, span").all_inner_texts()]
+    assert items == ["Newer", "Latest", "…", "5", "4", "3", "2", "1", "Older"]
+    expect(nav.locator('[aria-current="page"]')).to_have_text("4")
+    # The stylesheet's arrows are not part of the links' names.
+    newer, older = (
+        nav.get_by_role("link", name="Newer", exact=True),
+        nav.get_by_role("link", name="Older", exact=True),
+    )
+    expect(newer).to_have_attribute("rel", "prev")
+    expect(newer).to_have_attribute("href", f"{small_server.url}page/5/")
+    expect(older).to_have_attribute("rel", "next")
+    expect(older).to_have_attribute("href", f"{small_server.url}page/3/")
+    save(page, "archived-page.png")
+
+    nav.get_by_role("link", name="2", exact=True).click()
+    expect(page).to_have_url(f"{small_server.url}page/2/")
+    small_tab.settled()
+    pagination(page).get_by_role("link", name="Latest").click()
+    expect(page).to_have_url(small_server.url)
+    small_tab.settled()
+    pagination(page).get_by_role("link", name=str(SMALL_ARCHIVED), exact=True).click()
+    expect(page).to_have_url(f"{small_server.url}page/{SMALL_ARCHIVED}/")
+    small_tab.settled()
 
 
 def test_first_category_link_reaches_its_page(tab: Tab, server: Server) -> None:
@@ -330,7 +412,7 @@ def test_entry_titles_open_their_posts(tab: Tab, server: Server) -> None:
     page = tab.page
     tab.visit("/")
     count = entries(page).count()
-    assert count == PER_PAGE
+    assert count == FRONT
     for index in range(count):
         if index:
             tab.visit("/")
@@ -345,7 +427,7 @@ def test_entry_titles_open_their_posts(tab: Tab, server: Server) -> None:
         expect(page.locator("main article.post .content")).not_to_be_empty()
 
 
-@pytest.mark.parametrize("path", ["/", "page/3/", *CODE_POSTS])
+@pytest.mark.parametrize("path", ["/", "page/1/", *CODE_POSTS])
 def test_phone_has_no_horizontal_scroll(phone: Tab, path: str) -> None:
     page = phone.page
     phone.visit(path)
@@ -353,6 +435,14 @@ def test_phone_has_no_horizontal_scroll(phone: Tab, path: str) -> None:
         assert page.locator("main pre").count() > 0, f"{path} has no code block"
     size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert size[1] == PHONE["width"], size
+    assert size[0] <= size[1], f"{path}: scrollWidth {size[0]} > clientWidth {size[1]}: {overflowing(page)}"
+
+
+@pytest.mark.parametrize("path", ["/", "page/4/", "page/1/"])
+def test_phone_has_no_horizontal_scroll_with_a_long_pager(small_phone: Tab, path: str) -> None:
+    page = small_phone.page
+    small_phone.visit(path)
+    size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert size[0] <= size[1], f"{path}: scrollWidth {size[0]} > clientWidth {size[1]}: {overflowing(page)}"
 
 

@@ -54,7 +54,8 @@ def test_rebuild_after_one_edit_makes_only_what_shows_that_post(store: Path) -> 
     archives = {
         f"{root}archive/1/{name}" for root in ("/", "/categories/c1/") for name in ("atom.xml", "feed.json")
     }
-    assert changed == {"/posts/p028/", "/page/5/", "/categories/c1/page/2/", "/tags/t3/"} | feeds | archives
+    # p028 is among the site's oldest 12 (page 1); c1 and t3 have too few posts for archived pages.
+    assert changed == {"/posts/p028/", "/page/1/", "/categories/c1/", "/tags/t3/"} | feeds | archives
     assert builder.made == len(changed)
     assert b"Post 28 edited" in edited.resources["/posts/p028/"].body
     assert same(edited, make_build(PostStore(config).load(), config, NOW))

@@ -3,17 +3,22 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import lxml.html
 import pytest
+from conftest import make_config as store_config
+from conftest import write
 from lxml.html import HtmlElement
 
 from syndicate import urls
+from syndicate.build import Build, Builder
 from syndicate.config import Config, PageConfig, SiteConfig
 from syndicate.listings import Listings, make_listings
 from syndicate.pages import not_found_page, page_numbers, render_pages
 from syndicate.posts import Entry, Post
+from syndicate.store import PostStore
 
 BASE = "https://example.org/blog/"
 CATEGORIES = ("Large Model", "3D Model", "强化学习")
@@ -99,10 +104,24 @@ def pages() -> dict[str, bytes]:
     return render_pages(make_site(), make_config())
 
 
-def test_site_listing_has_three_pages_of_twelve_twelve_six(pages: dict[str, bytes]) -> None:
-    site_pages = sorted(p for p in pages if p == "/" or p.startswith("/page/"))
-    assert site_pages == ["/", "/page/2/", "/page/3/"]
-    assert [len(articles(parse(pages[p]))) for p in ("/", "/page/2/", "/page/3/")] == [12, 12, 6]
+def listing_paths(pages: dict[str, bytes], listing: str = "/") -> list[str]:
+    """The listing's pages in reading order: its front page, then /page/N/ from the highest N."""
+    numbers = [int(p[len(listing) + 5 : -1]) for p in pages if p.startswith(listing + "page/")]
+    return [listing, *(f"{listing}page/{n}/" for n in sorted(numbers, reverse=True))]
+
+
+def shown_numbers(data: bytes) -> list[int]:
+    """The "Post N" numbers a listing page shows, in order (N counts from the oldest post)."""
+    return [int(h.text_content().removeprefix("Post ")) for h in parse(data).xpath("//main//article/h2/a")]
+
+
+def test_thirty_entries_at_twelve_a_page_make_a_front_page_and_one_archived_page(
+    pages: dict[str, bytes],
+) -> None:
+    assert listing_paths(pages) == ["/", "/page/1/"]
+    assert shown_numbers(pages["/"]) == list(range(29, 11, -1))  # the newest 18
+    assert shown_numbers(pages["/page/1/"]) == list(range(11, -1, -1))  # the oldest 12
+    assert "/page/2/" not in pages and "/page/0/" not in pages
 
 
 def test_every_post_has_a_page_and_the_stylesheet_is_served(pages: dict[str, bytes]) -> None:
@@ -114,45 +133,43 @@ def test_every_post_has_a_page_and_the_stylesheet_is_served(pages: dict[str, byt
     assert pages["/favicon.svg"].startswith(b"<svg")
 
 
+def pager_items(data: bytes) -> list[tuple[str, str | None, str | None]]:
+    """The pagination's items in order: (text, href, rel); a span has no href."""
+    nav = pagination(parse(data))
+    assert nav is not None
+    return [(el.text_content().strip(), el.get("href"), el.get("rel")) for el in nav]
+
+
 @pytest.mark.parametrize(
-    ("path", "current", "has_previous", "has_next"),
-    [("/", 1, False, True), ("/page/2/", 2, True, True), ("/page/3/", 3, True, False)],
+    ("path", "items"),
+    [
+        ("/", [("Latest", None, None), ("1", "page/1/", None), ("Older", "page/1/", "next")]),
+        ("/page/1/", [("Newer", "", "prev"), ("Latest", "", None), ("1", None, None)]),
+    ],
 )
 def test_pagination_links(
-    pages: dict[str, bytes], path: str, current: int, has_previous: bool, has_next: bool
+    pages: dict[str, bytes], path: str, items: list[tuple[str, str | None, str | None]]
 ) -> None:
     nav = pagination(parse(pages[path]))
     assert nav is not None
     assert nav.getparent() is not None and nav.getparent().tag == "main"
-    numbers = [el.text_content().strip() for el in nav if el.text_content().strip().isdigit()]
-    assert numbers == ["1", "2", "3"]
+    expected = [(text, abs_url("/" + href) if href is not None else None, rel) for text, href, rel in items]
+    assert pager_items(pages[path]) == expected
     marked = nav.xpath('.//*[@aria-current="page"]')
-    assert len(marked) == 1
-    assert marked[0].tag != "a" and marked[0].text_content().strip() == str(current)
-    links = {a.text_content().strip(): a.get("href") for a in nav.iter("a")}
-    for n in (1, 2, 3):
-        if n == current:
-            assert str(n) not in links
-        else:
-            assert links[str(n)] == abs_url(urls.page_path("/", n))
-    assert ("Previous" in links) is has_previous
-    assert ("Next" in links) is has_next
-    if has_previous:
-        assert links["Previous"] == abs_url(urls.page_path("/", current - 1))
-    if has_next:
-        assert links["Next"] == abs_url(urls.page_path("/", current + 1))
+    assert len(marked) == 1 and marked[0].tag == "span"
+    assert marked[0].text_content() == ("Latest" if path == "/" else "1")
 
 
 def test_one_page_has_no_pagination() -> None:
     pages = render_pages(make_site(), make_config(per_page=50))
-    assert "/page/2/" not in pages
+    assert listing_paths(pages) == ["/"]
     doc = parse(pages["/"])
     assert len(articles(doc)) == 30
     assert pagination(doc) is None
 
 
 def test_entries_newest_first_each_with_title_excerpt_category_and_date(pages: dict[str, bytes]) -> None:
-    shown = [art for p in ("/", "/page/2/", "/page/3/") for art in articles(parse(pages[p]))]
+    shown = [art for p in ("/", "/page/1/") for art in articles(parse(pages[p]))]
     entries = make_entries()
     assert len(shown) == len(entries)
     for art, entry in zip(shown, entries, strict=True):
@@ -182,25 +199,27 @@ def test_dates_are_shown_in_the_site_time_zone() -> None:
     assert time.get("datetime") == "2026-01-11T04:00:00+08:00"
 
 
-def test_category_and_tag_pages_exist_paginate_and_keep_the_banner(pages: dict[str, bytes]) -> None:
+def test_category_and_tag_pages_exist_paginate_and_keep_the_banner() -> None:
+    pages = render_pages(make_site(), make_config(per_page=4))
     listings = make_site()
     assert listings.categories and listings.tags
     for listing in (*listings.categories, *listings.tags):
-        count = -(-len(listing.entries) // 12)
-        paths = [urls.page_path(listing.path, n) for n in range(1, count + 1)]
-        assert all(p in pages for p in paths)
-        assert urls.page_path(listing.path, count + 1) not in pages
+        archived = max(0, len(listing.entries) // 4 - 1)
+        paths = listing_paths(pages, listing.path)
+        assert paths == [listing.path, *(f"{listing.path}page/{n}/" for n in range(archived, 0, -1))]
         shown: list[str] = []
         for path in paths:
             doc = parse(pages[path])
             label = "Category" if listing.kind == "category" else "Tag"
             assert [h.text_content() for h in doc.iter("h1")] == [f"{label}: {listing.name}"]
             assert doc.xpath("//header//p[@class='banner']")[0].text_content() == "INCOMING TRANSMISSION"
-            assert (pagination(doc) is not None) is (count > 1)
+            assert (pagination(doc) is not None) is (archived > 0)
             shown += [a.get("href") for a in doc.xpath("//main//article/h2/a")]
         assert shown == [e.url for e in listing.entries]
-    # 30 entries, "llm" on every other one: 15 entries, two pages.
-    assert "/tags/llm/page/2/" in pages and "/tags/llm/page/3/" not in pages
+    # "llm" is on every other post: 15 of them, 4 a page, the front page holds the newest 7.
+    assert listing_paths(pages, "/tags/llm/") == ["/tags/llm/", "/tags/llm/page/2/", "/tags/llm/page/1/"]
+    assert shown_numbers(pages["/tags/llm/"]) == [28, 26, 24, 22, 20, 18, 16]
+    assert shown_numbers(pages["/tags/llm/page/1/"]) == [6, 4, 2, 0]
 
 
 def feed_links(doc: HtmlElement) -> list[tuple[str, str, str]]:
@@ -383,19 +402,16 @@ def test_output_is_deterministic() -> None:
 
 def test_per_page_is_respected() -> None:
     pages = render_pages(make_site(), make_config(per_page=5))
-    site_pages = [p for p in pages if p == "/" or p.startswith("/page/")]
-    assert site_pages == ["/", *[f"/page/{n}/" for n in range(2, 7)]]
+    site_pages = listing_paths(pages)
+    assert site_pages == ["/", *[f"/page/{n}/" for n in range(5, 0, -1)]]
     assert all(len(articles(parse(pages[p]))) == 5 for p in site_pages)
-    nav = pagination(parse(pages["/page/6/"]))
-    assert nav is not None
-    # The last of six pages: the first page, a gap, then the two before it.
-    assert [a.text_content() for a in nav.iter("a")] == ["Previous", "1", "4", "5"]
-    assert [span.text_content() for span in nav.iter("span")] == ["…", "6"]
+    # The oldest of five archived pages: back to the newer ones, with a gap before page 2.
+    assert [text for text, _, _ in pager_items(pages["/page/1/"])] == ["Newer", "Latest", "…", "2", "1"]
 
 
 def test_custom_banner_and_heading() -> None:
     pages = render_pages(make_site(), make_config(banner="SIGNAL ACQUIRED", heading="Fresh from the wire"))
-    for path in ("/", "/page/2/", "/categories/3d-model/"):
+    for path in ("/", "/page/1/", "/categories/3d-model/"):
         doc = parse(pages[path])
         assert doc.xpath("//header/p[@class='banner']")[0].text_content() == "SIGNAL ACQUIRED"
     assert [h.text_content() for h in parse(pages["/"]).iter("h1")] == ["Fresh from the wire"]
@@ -438,26 +454,224 @@ def test_a_shared_slug_gives_the_page_to_the_newer_post() -> None:
     assert [h.text_content() for h in doc.iter("h1")] == ["Newer"]
 
 
+# --- pagination: archived pages numbered from the oldest ------------------------
+
+
+def expected_pages(count: int, per_page: int) -> dict[str, list[int]]:
+    """Path -> the post numbers (0 = the oldest) each site page must show, newest first:
+    /page/k/ the k-th `per_page` posts from the oldest, the front page all the rest, and
+    never fewer than `per_page` on it unless the site has fewer."""
+    archived = max(0, count // per_page - 1)
+    pages = {"/": list(range(count - 1, archived * per_page - 1, -1))}
+    for k in range(archived, 0, -1):
+        pages[f"/page/{k}/"] = list(range(k * per_page - 1, (k - 1) * per_page - 1, -1))
+    return pages
+
+
 @pytest.mark.parametrize(
-    ("current", "count", "shown"),
+    ("count", "per_page", "front", "archived"),
     [
-        (1, 1, [1]),
-        (2, 3, [1, 2, 3]),
-        (1, 834, [1, 2, 3, 0, 834]),
-        (6, 834, [1, 0, 4, 5, 6, 7, 8, 0, 834]),
-        (834, 834, [1, 0, 832, 833, 834]),
-        (4, 7, [1, 2, 3, 4, 5, 6, 7]),  # a gap of one page shows the page
+        (0, 5, [], {}),
+        (3, 5, [2, 1, 0], {}),
+        (5, 5, [4, 3, 2, 1, 0], {}),
+        (9, 5, [8, 7, 6, 5, 4, 3, 2, 1, 0], {}),  # 2p - 1: still one page
+        (10, 5, [9, 8, 7, 6, 5], {1: [4, 3, 2, 1, 0]}),
+        (14, 5, [13, 12, 11, 10, 9, 8, 7, 6, 5], {1: [4, 3, 2, 1, 0]}),
+        (15, 5, [14, 13, 12, 11, 10], {2: [9, 8, 7, 6, 5], 1: [4, 3, 2, 1, 0]}),
+        (4, 1, [3], {3: [2], 2: [1], 1: [0]}),  # one a page: the front page holds one
     ],
 )
-def test_pager_shows_first_last_and_a_window(current: int, count: int, shown: list[int]) -> None:
-    assert page_numbers(current, count) == shown
+def test_archived_pages_count_from_the_oldest_and_the_front_page_holds_the_rest(
+    count: int, per_page: int, front: list[int], archived: dict[int, list[int]]
+) -> None:
+    pages = render_pages(make_site(count), make_config(per_page=per_page))
+    expected = {"/": front, **{f"/page/{k}/": numbers for k, numbers in archived.items()}}
+    assert listing_paths(pages) == list(expected)
+    assert {path: shown_numbers(pages[path]) for path in expected} == expected
+    assert expected == expected_pages(count, per_page)  # the rule the larger cases below rely on
+
+
+@pytest.mark.parametrize(("count", "per_page"), [(57, 5), (30, 12), (23, 12), (24, 12), (100, 7), (13, 1)])
+def test_every_entry_is_on_exactly_one_page(count: int, per_page: int) -> None:
+    pages = render_pages(make_site(count), make_config(per_page=per_page))
+    expected = expected_pages(count, per_page)
+    assert listing_paths(pages) == list(expected)
+    shown = {path: shown_numbers(pages[path]) for path in expected}
+    assert shown == expected
+    in_order = [n for numbers in shown.values() for n in numbers]
+    assert in_order == list(range(count - 1, -1, -1))  # each once, newest first from "/" to /page/1/
+    assert per_page <= len(shown["/"]) <= 2 * per_page - 1
+    for path in list(expected)[1:]:
+        assert len(shown[path]) == per_page
+
+
+def walk(pages: dict[str, bytes], start: str, rel: str) -> list[str]:
+    """Follow the pager's rel link from `start` until a page has none."""
+    seen = [start]
+    while True:
+        links = [href for _, href, r in pager_items(pages[seen[-1]]) if r == rel]
+        assert len(links) <= 1
+        if not links:
+            return seen
+        assert links[0] is not None and links[0].startswith(BASE)
+        seen.append("/" + links[0].removeprefix(BASE))
+        assert len(seen) <= len(pages)
+
+
+@pytest.mark.parametrize(("count", "per_page"), [(57, 5), (10, 5), (15, 5), (40, 3)])
+def test_older_and_newer_links_walk_every_page_both_ways(count: int, per_page: int) -> None:
+    pages = render_pages(make_site(count), make_config(per_page=per_page))
+    paths = listing_paths(pages)
+    assert walk(pages, "/", "next") == paths  # Older, from the front page to /page/1/
+    assert walk(pages, "/page/1/", "prev") == paths[::-1]  # Newer, from /page/1/ to the front page
+    for path in paths:
+        items = pager_items(pages[path])
+        texts = [text for text, _, _ in items]
+        assert [text for text, _, _ in items if text in ("Newer", "Older")] == [
+            text for text in ("Newer", "Older") if text in texts
+        ]
+        assert texts[0] == "Newer" or path == "/"
+        assert texts[-1] == "Older" or path == "/page/1/"
+        numbered = [(text, href) for text, href, rel in items if rel is None and text != "…"]
+        assert numbered[0][0] == "Latest" and numbered[-1][0] == "1"  # the front page and the oldest
+        current = [text for text, href in numbered if href is None]
+        assert current == ["Latest" if path == "/" else path.split("/")[2]]
+        numbers = [int(text) for text, _ in numbered[1:]]
+        assert numbers == sorted(numbers, reverse=True)  # reading order, like the pages themselves
+        for text, href in numbered:
+            if href is not None:
+                assert href == abs_url("/" if text == "Latest" else f"/page/{text}/")
+                assert "/" + href.removeprefix(BASE) in pages
+
+
+@pytest.mark.parametrize(
+    ("current", "archived", "shown"),
+    [
+        (0, 0, [0]),
+        (0, 1, [0, 1]),
+        (1, 1, [0, 1]),
+        (0, 3, [0, 3, 2, 1]),  # a gap of one page shows the page
+        (0, 834, [0, 834, None, 1]),
+        (834, 834, [0, 834, 833, None, 1]),
+        (833, 834, [0, 834, 833, 832, None, 1]),
+        (6, 834, [0, None, 7, 6, 5, None, 1]),
+        (4, 834, [0, None, 5, 4, 3, 2, 1]),
+        (1, 834, [0, None, 2, 1]),
+        (1, 2, [0, 2, 1]),
+        (1, 3, [0, None, 2, 1]),  # pages newer than the window are a gap, however few
+    ],
+)
+def test_pager_shows_the_front_page_the_oldest_and_a_window(
+    current: int, archived: int, shown: list[int | None]
+) -> None:
+    assert page_numbers(current, archived) == shown
+
+
+def test_an_archived_pagers_numbers_depend_only_on_the_next_two_pages() -> None:
+    for current in range(1, 40):
+        for archived in range(current, 60):
+            capped = min(archived, current + 2)
+            assert page_numbers(current, archived) == page_numbers(current, capped), (current, archived)
+    # and no lower: whether page 4 and page 5 exist both change what page 3 shows
+    assert page_numbers(3, 5) != page_numbers(3, 4) != page_numbers(3, 3)
 
 
 def test_a_long_listing_pager_stays_short() -> None:
     config = dataclasses.replace(make_config(), page=PageConfig(per_page=1))
     pages = render_pages(make_listings(make_entries()), config)
-    doc = parse(pages["/page/15/"])
-    nav = doc.xpath("//nav[@aria-label='Pagination']")[0]
-    assert [a.text_content() for a in nav.xpath("./a | ./span")] == [
-        "Previous", "1", "…", "13", "14", "15", "16", "17", "…", "30", "Next",
+    assert listing_paths(pages)[1] == "/page/29/"
+    assert [text for text, _, _ in pager_items(pages["/page/15/"])] == [
+        "Newer", "Latest", "…", "16", "15", "14", "…", "1", "Older",
     ]  # fmt: skip
+    assert [text for text, _, _ in pager_items(pages["/"])] == ["Latest", "29", "…", "1", "Older"]
+
+
+@pytest.mark.parametrize("count", [30, 57, 59, 60])
+def test_a_newer_post_changes_only_the_front_page_and_the_newest_archived_pages(count: int) -> None:
+    """Through render_pages, for every listing: what the build test below checks through a Build."""
+    config = make_config(per_page=5)
+    before = render_pages(make_site(count), config)
+    after = render_pages(make_site(count + 1), config)
+    site = make_site(count + 1)
+    for listing in site.all():
+        old, new = listing_paths(before, listing.path), listing_paths(after, listing.path)
+        changed = {path for path in new if before.get(path) != after[path]}
+        archived = len(new) - 1
+        newest = {f"{listing.path}page/{n}/" for n in range(archived - 2, archived + 1)}
+        assert changed <= {listing.path} | newest, (listing.path, changed)
+        assert set(old) <= set(new)  # no URL disappears
+        # the pages older than those keep their bytes
+        for path in set(old) - {listing.path} - newest:
+            assert before[path] == after[path], path
+
+
+# --- through the real build: a new post leaves the older pages' bytes alone ---------
+
+BUILD_NOW = datetime(2027, 1, 1, tzinfo=UTC)
+STORE_POST = "---\ntitle: Post {n}\ndate: {date}\ncategory: c{category}\ntags: [t{tag}]\n---\nBody {n}.\n"
+STORE_LISTINGS = ("/", "/categories/c0/", "/categories/c1/", "/categories/c2/", "/tags/t0/", "/tags/t1/")
+
+
+def write_post(store: Path, n: int) -> Path:
+    """Post n, an hour newer than post n - 1; in category c(n % 3) and tag t(n % 2)."""
+    date = (datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=n)).isoformat()
+    return write(store, f"p{n:03}.md", STORE_POST.format(n=n, date=date, category=n % 3, tag=n % 2))
+
+
+def listing_etags(build: Build, listing: str) -> dict[str, str]:
+    """Path -> ETag of each page of the listing rooted at `listing`."""
+    return {
+        path: resource.etag
+        for path, resource in build.resources.items()
+        if path == listing or path.startswith(listing + "page/")
+    }
+
+
+def changed_pages(one: Build, two: Build, listing: str) -> set[str]:
+    before, after = listing_etags(one, listing), listing_etags(two, listing)
+    return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+
+
+@pytest.mark.parametrize(
+    ("count", "remade"),
+    [
+        (57, set()),  # 57 and 58 posts both make 10 archived pages: only the front page changes
+        (59, {"/page/10/", "/page/9/", "/page/11/"}),  # the 60th fills page 11; 10 and 9 link to it
+    ],
+)
+def test_a_build_with_one_more_post_remakes_only_the_newest_pages(
+    store: Path, count: int, remade: set[str]
+) -> None:
+    for n in range(count):
+        write_post(store, n)
+    config = dataclasses.replace(store_config(store), page=PageConfig(per_page=5))
+    posts = PostStore(config)
+    builder = Builder(config)
+    first = builder.build(posts.load(), BUILD_NOW)
+    assert len(listing_etags(first, "/")) == 1 + count // 5 - 1
+    assert shown_numbers(first.resources["/page/1/"].body) == [4, 3, 2, 1, 0]
+
+    added_post = write_post(store, count)  # newer than every other post
+    added = builder.build(posts.load(), BUILD_NOW)
+    assert shown_numbers(added.resources["/"].body)[0] == count
+    assert changed_pages(first, added, "/") == {"/"} | remade
+    for path in listing_etags(first, "/").keys() - remade - {"/"}:  # every older URL: the same bytes
+        assert added.resources[path] is first.resources[path], path  # reused, not made again
+    for listing in STORE_LISTINGS[1:]:
+        changed = changed_pages(first, added, listing)
+        if listing not in (f"/categories/c{count % 3}/", f"/tags/t{count % 2}/"):
+            assert changed == set(), listing
+            continue
+        archived = len(listing_etags(added, listing)) - 1
+        newest = {f"{listing}page/{n}/" for n in range(archived - 2, archived + 1)}
+        assert listing in changed and changed <= {listing, *newest}, (listing, changed)
+
+    added_post.unlink()
+    deleted = builder.build(posts.load(), BUILD_NOW)
+    assert changed_pages(added, deleted, "/") == {"/"} | remade
+    for path in listing_etags(first, "/").keys() - remade - {"/"}:
+        assert deleted.resources[path] is first.resources[path], path
+    for listing in STORE_LISTINGS:
+        assert listing_etags(deleted, listing) == listing_etags(first, listing), listing
+        for path in listing_etags(first, listing):
+            assert deleted.resources[path].body == first.resources[path].body, path

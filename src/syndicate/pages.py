@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache, partial
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -62,15 +63,15 @@ class _Item:
 
 @dataclass(frozen=True)
 class _PageLink:
-    number: int | None  # None: a gap ("…") between page numbers
+    text: str | None  # "Latest" for the front page, else the page's number; None: a gap ("…")
     href: str
     current: bool
 
 
 @dataclass(frozen=True)
 class _Pager:
-    previous: str | None
-    next: str | None
+    newer: str | None  # rel="prev": pages are read from the front page back to page 1
+    older: str | None  # rel="next"
     pages: tuple[_PageLink, ...]
 
 
@@ -162,36 +163,74 @@ def _render(template: str, **context: Any) -> bytes:
     return _environment().get_template(template).render(**context).encode("utf-8")
 
 
+# A listing's own path is its front page, with the newest entries; its archived pages are
+# numbered from 1, the oldest, so each one's entries never change once it exists.
+FRONT = 0
+# Archived page numbers a pager shows on either side of the current page.
+_AROUND = 1
+
+
+def archived_page_count(count: int, per_page: int) -> int:
+    """How many archived pages `count` entries fill, leaving the front page `per_page` to
+    `2 * per_page - 1` of them (all of them when there are fewer than `per_page`)."""
+    return max(0, count // per_page - 1)
+
+
 def listing_page_outputs(listing: Listing, config: Config) -> Iterator[Output]:
-    """The listing's pages, each made only when asked."""
+    """The listing's pages, each made only when asked: the front page, then the archived
+    pages from the newest to the oldest (page 1).
+
+    Each key holds only what its page shows: its entries, its number and, for an archived
+    page, which of the pages just newer than it exist. So a new post remakes the front page
+    and, when that fills a new archived page, the two archived pages before the new one,
+    whose pagers gain a link; every other page keeps its bytes and its URL."""
     per_page = config.page.per_page
-    count = max(1, -(-len(listing.entries) // per_page))  # an empty listing still has page 1
-    updated = listing.updated
-    for number in range(1, count + 1):
-        chunk = listing.entries[(number - 1) * per_page : number * per_page]
-        versions = tuple(entry.post.version for entry in chunk)
-        key = ("listing", listing.kind, listing.path, listing.name, number, count, versions)
-        make = partial(_listing_page, listing, chunk, number, count, config)
-        yield Output(urls.page_path(listing.path, number), HTML, updated, key, make)
+    entries = listing.entries  # newest first
+    archived = archived_page_count(len(entries), per_page)
+    front = entries[: len(entries) - archived * per_page]
+    key = ("listing", listing.kind, listing.path, listing.name, FRONT, archived, _versions(front))
+    make = partial(_listing_page, listing, front, FRONT, archived, config)
+    yield Output(listing.path, HTML, _updated(front), key, make)
+    for number in range(archived, 0, -1):
+        end = len(entries) - (number - 1) * per_page
+        chunk = entries[end - per_page : end]
+        known = min(archived, number + _AROUND + 1)  # all its pager asks of the newer pages
+        key = ("listing", listing.kind, listing.path, listing.name, number, known, _versions(chunk))
+        make = partial(_listing_page, listing, chunk, number, known, config)
+        yield Output(urls.page_path(listing.path, number), HTML, _updated(chunk), key, make)
+
+
+def _versions(chunk: tuple[Entry, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(entry.post.version for entry in chunk)
+
+
+def _updated(chunk: tuple[Entry, ...]) -> datetime | None:
+    """When any entry the page shows last changed; None for an empty listing."""
+    return max((entry.post.last_modified for entry in chunk), default=None)
+
+
+def _page_path(listing: Listing, number: int) -> str:
+    return listing.path if number == FRONT else urls.page_path(listing.path, number)
 
 
 def _listing_page(
-    listing: Listing, chunk: tuple[Entry, ...], number: int, count: int, config: Config
+    listing: Listing, chunk: tuple[Entry, ...], number: int, archived: int, config: Config
 ) -> bytes:
+    """`archived`: how many archived pages the listing has, or for an archived page at
+    least as many as its pager shows (see listing_page_outputs)."""
     heading = _heading(listing, config)
     title_parts = [heading] if listing.kind != "site" else []
-    if number > 1:
+    if number != FRONT:
         title_parts.append(f"Page {number}")
     title = " · ".join([*title_parts, config.site.title])
-    path = urls.page_path(listing.path, number)
     return _render(
         "listing.html",
-        **_layout(config, title=title, path=path),
+        **_layout(config, title=title, path=_page_path(listing, number)),
         feeds=(_feeds(listing, config),),
         lang=config.site.language,
         heading=heading,
         items=tuple(_item(entry, config, config.tz) for entry in chunk),
-        pager=_pager(listing, number, count, config) if count > 1 else None,
+        pager=_pager(listing, number, archived, config) if archived else None,
     )
 
 
@@ -259,31 +298,50 @@ def _feeds(listing: Listing, config: Config) -> _Feeds:
     )
 
 
-def _pager(listing: Listing, number: int, count: int, config: Config) -> _Pager:
-    def href(n: int) -> str:
-        return urls.absolute(config.site.base_url, urls.page_path(listing.path, n))
+def _pager(listing: Listing, current: int, archived: int, config: Config) -> _Pager:
+    def href(number: int) -> str:
+        return urls.absolute(config.site.base_url, _page_path(listing, number))
 
+    newer: int | None = None  # the front page has none
+    if current != FRONT:
+        newer = current + 1 if current < archived else FRONT
+    older = archived if current == FRONT else current - 1  # 0 below page 1: none
     return _Pager(
-        previous=href(number - 1) if number > 1 else None,
-        next=href(number + 1) if number < count else None,
+        newer=href(newer) if newer is not None else None,
+        older=href(older) if older >= 1 else None,
         pages=tuple(
-            _PageLink(n, href(n), n == number) if n else _PageLink(None, "", False)
-            for n in page_numbers(number, count)
+            _PageLink(None, "", False)
+            if n is None
+            else _PageLink("Latest" if n == FRONT else str(n), href(n), n == current)
+            for n in page_numbers(current, archived)
         ),
     )
 
 
-def page_numbers(current: int, count: int, around: int = 2) -> list[int]:
-    """The page numbers a pager shows: the first, the last and a few around the current,
-    with 0 where numbers are left out. Every number once a listing is short; never all of
-    a long one, which would make every page of it as long as the listing."""
-    shown = sorted({1, count, *range(max(1, current - around), min(count, current + around) + 1)})
-    numbers: list[int] = []
-    for n in shown:
-        if numbers and n - numbers[-1] == 2:
-            numbers.append(n - 1)  # a gap of one page: show the page rather than "…"
-        elif numbers and n - numbers[-1] > 2:
-            numbers.append(0)
+def page_numbers(current: int, archived: int, around: int = _AROUND) -> list[int | None]:
+    """The pages a pager shows, in reading order (newest first): the front page (FRONT),
+    the archived pages within `around` of the current one and the oldest (1), with None
+    where pages are left out. A gap of one older page shows the page rather than "…".
+
+    What it shows of the pages newer than an archived page depends only on which of the
+    next `around + 1` exist: passing `archived` capped at `current + around + 1` gives the
+    same list, so a page's pager does not change as the front page fills further pages."""
+    if current == FRONT:
+        window = range(archived, max(0, archived - around), -1)
+    else:
+        window = range(min(archived, current + around), max(0, current - around - 1), -1)
+    shown = [FRONT, *window]
+    if archived and shown[-1] != 1:
+        shown.append(1)
+    numbers: list[int | None] = [FRONT]
+    for newer, n in pairwise(shown):
+        if newer == FRONT:
+            if n < archived:
+                numbers.append(None)  # however many: counting them would tie the page to the count
+        elif newer - n == 2:
+            numbers.append(n + 1)
+        elif newer - n > 2:
+            numbers.append(None)
         numbers.append(n)
     return numbers
 

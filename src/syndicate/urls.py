@@ -44,8 +44,10 @@ def author_path(slug: str) -> str:
 
 
 def page_path(listing_path: str, number: int) -> str:
-    """Page `number` (from 1) of a paginated listing rooted at `listing_path`."""
-    return listing_path if number == 1 else f"{listing_path}page/{number}/"
+    """Archived page `number` of the listing rooted at `listing_path`, counted from 1, the
+    oldest, so the URL keeps showing the same posts as new ones arrive. The newest posts
+    are on `listing_path` itself."""
+    return f"{listing_path}page/{number}/"
 
 
 @lru_cache(maxsize=262144)  # the same paths, build after build
