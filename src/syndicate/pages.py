@@ -8,7 +8,7 @@ same listings and config always give the same bytes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from functools import lru_cache, partial
 from importlib import resources
@@ -89,8 +89,9 @@ def page_outputs(listings: Listings, config: Config) -> list[Output]:
 
 
 def post_categories(listings: Listings) -> Iterator[tuple[Entry, Listing | None]]:
-    """Each entry that has a page, with the category listing its page links to."""
-    categories = {listing.slug: listing for listing in listings.categories}
+    """Each entry that has a page, with the category listing its page links to (without
+    its entries: a post's page, kept from build to build, must not keep old listings)."""
+    categories = {listing.slug: replace(listing, entries=()) for listing in listings.categories}
     paths = set()
     for entry in listings.site.entries:
         # Slugs are meant to be unique; if two posts share one, the newer keeps the page.
