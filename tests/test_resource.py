@@ -78,3 +78,14 @@ def test_recent_bytes_keep_the_most_recently_used_within_the_budget() -> None:
     assert [recent.get((k, "identity")) is not None for k in "acde"] == [True, True, True, True]
     recent.put(("huge", "identity"), b"h" * 11)  # over a quarter of the budget: not kept
     assert recent.get(("huge", "identity")) is None
+
+
+def test_a_cache_that_cannot_be_written_keeps_the_bodies_in_memory(
+    store: Path, tmp_path: Path, recent: RecentBytes
+) -> None:
+    write(store, "p1.md", POST.format(n=1))
+    (tmp_path / "a-file").write_text("")
+    config = make_config(store)
+    build = Builder(config, tmp_path / "a-file" / "cache").build(PostStore(config).load(), NOW)
+    page = build.resources["/posts/p1/"]
+    assert isinstance(page.content, bytes) and b"Text of post 1." in page.content

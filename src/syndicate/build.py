@@ -23,7 +23,7 @@ from syndicate.output import Output
 from syndicate.pages import HTML, listing_page_outputs, post_categories, post_page_output, static_outputs
 from syndicate.posts import Entry, Post, Problem
 from syndicate.render import Renderer
-from syndicate.resource import Resource, Stored, make_resource
+from syndicate.resource import Resource, Stored, etag_of, make_resource, stored_resource
 from syndicate.store import Asset, StoreResult
 
 
@@ -40,6 +40,7 @@ class Build:
 _Inputs = tuple[tuple[Post, ...], tuple[Asset, ...]]
 
 
+_BATCH = 500  # outputs made, or found in the disk cache, at a time
 _Name = tuple[str, str]  # ("listing", its path), ("post", its slug), ("asset", its path), ...
 
 
@@ -174,36 +175,45 @@ class Builder:
 
     def _make_wanted(self, wanted: dict[Hashable, Output], everything: bool) -> dict[Hashable, Resource]:
         """Resources for outputs no earlier build of this process made: from the disk cache
-        where an earlier process made them, else made now (and kept on disk)."""
-        self.made = len(wanted)
+        where an earlier process made them, else made now (and kept on disk). With a disk
+        cache, a batch at a time: a cold site's bytes are never all in memory at once."""
         if self._disk is None:
+            self.made = len(wanted)
             return {
                 key: make_resource(output.make(), output.media_type, output.last_modified)
                 for key, output in wanted.items()
             }
+        self.made = 0
+        resources: dict[Hashable, Resource] = {}
         names = {key: hashlib.sha256(f"{self._fingerprint}|{key!r}".encode()).hexdigest() for key in wanted}
-        found = self._disk.get_many(names.values())
-        made: dict[str, bytes] = {}
-        bodies = {}
-        for key, output in wanted.items():
-            body = found.get(names[key])
-            if body is None:
-                body = made[names[key]] = output.make()
-            bodies[key] = body
-        self.made = len(made)
-        self._disk.put_many(made)
+        items = list(wanted.items())
+        for start in range(0, len(items), _BATCH):
+            batch = items[start : start + _BATCH]
+            # An output's ETag is kept beside its body: a restart reads only the ETags.
+            found = self._disk.get_many(_etag_name(names[key]) for key, _ in batch)
+            etags = {
+                key: found[_etag_name(names[key])].decode()
+                for key, _ in batch
+                if _etag_name(names[key]) in found
+            }
+            made: dict[str, bytes] = {}
+            for key, output in batch:
+                if key not in etags:
+                    made[names[key]] = output.make()
+                    etags[key] = etag_of(made[names[key]])
+                    made[_etag_name(names[key])] = etags[key].encode()
+            self.made += len(made) // 2
+            self._disk.put_many(made)
+            for key, output in batch:
+                # Kept on disk; in memory only if the cache could not write it.
+                body = made.get(names[key])
+                content: bytes | Stored = Stored(self._disk, names[key], output.make)
+                if body is not None and not self._disk.usable:
+                    content = body
+                resources[key] = stored_resource(content, etags[key], output.media_type, output.last_modified)
         if everything:  # the whole site's names: what the cache holds beyond them is stale
-            self._disk.keep_only(set(names.values()))
-        disk = self._disk if self._disk.usable else None  # else the bodies stay in memory
-        return {
-            key: make_resource(
-                body,
-                output.media_type,
-                output.last_modified,
-                Stored(disk, names[key], output.make) if disk is not None else None,
-            )
-            for (key, output), body in zip(wanted.items(), bodies.values(), strict=True)
-        }
+            self._disk.keep_only({*names.values(), *map(_etag_name, names.values())})
+        return resources
 
 
 @dataclass(frozen=True)
@@ -211,6 +221,10 @@ class _Made:
     resources: Mapping[str, Resource]
     collisions: tuple[Collision, ...]
     problems: tuple[Problem, ...]  # the store's files hidden by a page or feed
+
+
+def _etag_name(name: str) -> str:
+    return name + ":etag"
 
 
 def _split_by_date(posts: tuple[Post, ...], now: datetime) -> tuple[tuple[Post, ...], tuple[Post, ...]]:

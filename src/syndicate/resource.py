@@ -121,14 +121,24 @@ class Resource:
         return self.etag[:-1] + suffix + '"' if suffix else self.etag
 
 
-def make_resource(
-    body: bytes, media_type: str, modified: datetime | None, stored: Stored | None = None
+def etag_of(body: bytes) -> str:
+    """The strong ETag of `body`: the same bytes give the same tag on every machine."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def make_resource(body: bytes, media_type: str, modified: datetime | None) -> Resource:
+    """A Resource whose bytes are held in memory."""
+    return stored_resource(body, etag_of(body), media_type, modified)
+
+
+def stored_resource(
+    content: bytes | Stored, etag: str, media_type: str, modified: datetime | None
 ) -> Resource:
-    """A Resource of `body`, held in memory, or read back from `stored` when asked."""
+    """A Resource of `content` whose ETag is known already."""
     return Resource(
         media_type=media_type,
         last_modified=modified.astimezone(UTC) if modified is not None else None,
-        etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+        etag=etag,
         compressible=not media_type.startswith("image/") or media_type.startswith("image/svg"),
-        content=stored if stored is not None else body,
+        content=content,
     )
