@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
+import pytest
 from conftest import make_config, write
 from lxml import etree
 
+import syndicate.indexes
 from syndicate.build import Build, make_build
 from syndicate.store import PostStore
 
@@ -49,6 +51,30 @@ def test_sitemap_and_robots(store: Path) -> None:
     assert lastmod == ["2025-12-31T16:00:00Z"]  # 2026-01-01 in Asia/Shanghai
     robots = build.resources["/robots.txt"].body.decode()
     assert "Sitemap: https://blog.example/sitemap.xml" in robots
+
+
+def test_past_the_limit_the_sitemap_is_an_index_of_sitemaps(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for day in range(1, 8):
+        write(store, f"p{day}.md", POST.format(title=f"P{day}", day=day, author="Ann", extra=""))
+    single = build_of(store)
+    monkeypatch.setattr(syndicate.indexes, "SITEMAP_LIMIT", 4)
+    split = build_of(store)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    every = etree.fromstring(single.resources["/sitemap.xml"].body).xpath("//s:url", namespaces=ns)
+    index = etree.fromstring(split.resources["/sitemap.xml"].body)
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    parts = index.xpath("//s:sitemap/s:loc/text()", namespaces=ns)
+    assert parts == [f"https://blog.example/sitemap-{n}.xml" for n in range(1, len(parts) + 1)]
+    listed = []
+    for part in parts:
+        urls = etree.fromstring(split.resources[part.removeprefix("https://blog.example")].body).xpath(
+            "//s:url", namespaces=ns
+        )
+        assert 1 <= len(urls) <= 4
+        listed += [tuple(url.itertext()) for url in urls]
+    assert listed == [tuple(url.itertext()) for url in every]  # each page once, in the same order
 
 
 def test_author_feeds_and_pages_only_with_several_authors(store: Path) -> None:

@@ -4,9 +4,10 @@ categories at once), every page in a sitemap, and robots.txt pointing at it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import partial
-from xml.etree import ElementTree
+
+from lxml import etree
 
 from syndicate.config import Config
 from syndicate.feeds import feed_title
@@ -17,46 +18,72 @@ from syndicate.urls import ATOM_FILE, absolute
 OPML_PATH = "/feeds.opml"
 SITEMAP_PATH = "/sitemap.xml"
 ROBOTS_PATH = "/robots.txt"
+# The most URLs one sitemap may hold (sitemaps.org); past it, /sitemap.xml is an index of
+# /sitemap-1.xml, /sitemap-2.xml, ...
+SITEMAP_LIMIT = 50_000
 _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+_SITEMAP_TYPE = "application/xml; charset=utf-8"
 _GROUPS = (("categories", "Categories"), ("tags", "Tags"), ("authors", "Authors"))
+
+_Page = tuple[str, datetime | None]  # a page's path and when it last changed
 
 
 def index_outputs(listings: Listings, pages: Sequence[Output], config: Config) -> list[Output]:
     """`pages` are the HTML pages the sitemap lists."""
-    html = [page for page in pages if page.media_type.startswith("text/html")]
     feeds = tuple((listing.kind, listing.path, listing.name) for listing in listings.all())
-    sitemap_key = ("sitemap", tuple((page.path, page.last_modified) for page in html))
+    listed = [(page.path, page.last_modified) for page in pages if page.media_type.startswith("text/html")]
     return [
         Output(
             OPML_PATH, "text/x-opml; charset=utf-8", None, ("opml", feeds), partial(opml, listings, config)
         ),
-        Output(
-            SITEMAP_PATH, "application/xml; charset=utf-8", None, sitemap_key, partial(sitemap, html, config)
-        ),
+        *_sitemap_outputs(listed, config),
         Output(ROBOTS_PATH, "text/plain; charset=utf-8", None, ("robots",), partial(robots, config)),
     ]
 
 
+def _sitemap_outputs(pages: list[_Page], config: Config) -> list[Output]:
+    if len(pages) <= SITEMAP_LIMIT:
+        key = ("sitemap", tuple(pages))
+        return [Output(SITEMAP_PATH, _SITEMAP_TYPE, None, key, partial(sitemap, pages, config))]
+    outputs = []
+    parts: list[_Page] = []
+    for number, start in enumerate(range(0, len(pages), SITEMAP_LIMIT), 1):
+        chunk = pages[start : start + SITEMAP_LIMIT]
+        path = f"/sitemap-{number}.xml"
+        modified = max((when for _, when in chunk if when is not None), default=None)
+        parts.append((path, modified))
+        key = ("sitemap", tuple(chunk))
+        outputs.append(Output(path, _SITEMAP_TYPE, None, key, partial(sitemap, chunk, config)))
+    index = Output(
+        SITEMAP_PATH,
+        _SITEMAP_TYPE,
+        None,
+        ("sitemap index", tuple(parts)),
+        partial(sitemap_index, parts, config),
+    )
+    return [index, *outputs]
+
+
 def opml(listings: Listings, config: Config) -> bytes:
-    root = ElementTree.Element("opml", version="2.0")
-    head = ElementTree.SubElement(root, "head")
-    ElementTree.SubElement(head, "title").text = f"{config.site.title}: all feeds"
-    ElementTree.SubElement(head, "ownerName").text = config.site.author
-    ElementTree.SubElement(head, "docs").text = "https://opml.org/spec2.opml"
-    body = ElementTree.SubElement(root, "body")
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = f"{config.site.title}: all feeds"
+    etree.SubElement(head, "ownerName").text = config.site.author
+    etree.SubElement(head, "docs").text = "https://opml.org/spec2.opml"
+    body = etree.SubElement(root, "body")
     _outline(body, listings.site, config)
     for attribute, label in _GROUPS:
         group: tuple[Listing, ...] = getattr(listings, attribute)
         if group:
-            folder = ElementTree.SubElement(body, "outline", text=label)
+            folder = etree.SubElement(body, "outline", text=label)
             for listing in group:
                 _outline(folder, listing, config)
     return _xml(root)
 
 
-def _outline(parent: ElementTree.Element, listing: Listing, config: Config) -> None:
+def _outline(parent: etree._Element, listing: Listing, config: Config) -> None:
     title = feed_title(listing, config)
-    ElementTree.SubElement(
+    etree.SubElement(
         parent,
         "outline",
         type="rss",  # OPML's word for any feed, Atom included
@@ -67,14 +94,26 @@ def _outline(parent: ElementTree.Element, listing: Listing, config: Config) -> N
     )
 
 
-def sitemap(pages: Sequence[Output], config: Config) -> bytes:
-    root = ElementTree.Element("urlset", xmlns=_SITEMAP_NS)
-    for page in pages:
-        url = ElementTree.SubElement(root, "url")
-        ElementTree.SubElement(url, "loc").text = absolute(config.site.base_url, page.path)
-        if page.last_modified is not None:
-            stamp = page.last_modified.astimezone(UTC).isoformat(timespec="seconds")
-            ElementTree.SubElement(url, "lastmod").text = stamp.replace("+00:00", "Z")
+def sitemap(pages: Sequence[_Page], config: Config) -> bytes:
+    return _sitemap("urlset", "url", pages, config)
+
+
+def sitemap_index(parts: Sequence[_Page], config: Config) -> bytes:
+    return _sitemap("sitemapindex", "sitemap", parts, config)
+
+
+def _sitemap(root_name: str, item_name: str, items: Sequence[_Page], config: Config) -> bytes:
+    root = etree.Element(root_name, nsmap={None: _SITEMAP_NS})
+    item_tag, loc_tag, lastmod_tag = (f"{{{_SITEMAP_NS}}}{name}" for name in (item_name, "loc", "lastmod"))
+    stamps: dict[datetime, str] = {}  # many pages share a date
+    for path, modified in items:
+        item = etree.SubElement(root, item_tag)
+        etree.SubElement(item, loc_tag).text = absolute(config.site.base_url, path)
+        if modified is not None:
+            stamp = stamps.get(modified)
+            if stamp is None:
+                stamp = stamps[modified] = modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            etree.SubElement(item, lastmod_tag).text = stamp
     return _xml(root)
 
 
@@ -82,7 +121,6 @@ def robots(config: Config) -> bytes:
     return f"User-agent: *\nAllow: /\nSitemap: {absolute(config.site.base_url, SITEMAP_PATH)}\n".encode()
 
 
-def _xml(root: ElementTree.Element) -> bytes:
-    ElementTree.indent(root)
-    data: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
-    return data + b"\n"
+def _xml(root: etree._Element) -> bytes:
+    data: bytes = etree.tostring(root, encoding="utf-8", xml_declaration=True, pretty_print=True)
+    return data
