@@ -230,7 +230,7 @@ def _etag_name(name: str) -> str:
 def _split_by_date(posts: tuple[Post, ...], now: datetime) -> tuple[tuple[Post, ...], tuple[Post, ...]]:
     """(the published posts, the posts dated after `now`), of posts sorted newest first."""
     moment = now.timestamp()
-    first_past = bisect.bisect_left(posts, -moment, key=lambda post: -post.date.timestamp())
+    first_past = bisect.bisect_left(posts, -moment, key=lambda post: post.newest_first[0])
     return tuple(post for post in posts[first_past:] if not post.draft), posts[:first_past]
 
 

@@ -55,6 +55,12 @@ class Post:
         return (self.source, self.digest)
 
     @cached_property
+    def newest_first(self) -> tuple[float, str]:
+        """Its place when posts are sorted newest first. Many posts share a date: the
+        source path breaks ties, never the order the files were found in."""
+        return (-self.date.timestamp(), self.source)
+
+    @cached_property
     def last_modified(self) -> datetime:
         return self.updated if self.updated is not None else self.date
 

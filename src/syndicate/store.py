@@ -191,5 +191,4 @@ def _collect(seen: dict[str, _Seen], walk_problems: list[Problem], root: Path) -
 
 
 def sort_newest_first(posts: list[Post]) -> list[Post]:
-    # Many posts share a date: the source path breaks ties, never the listing order.
-    return sorted(posts, key=lambda p: (-p.date.timestamp(), p.source))
+    return sorted(posts, key=lambda post: post.newest_first)
