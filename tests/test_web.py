@@ -133,6 +133,8 @@ def test_conditional_get_with_etag(client: TestClient) -> None:
         assert again.headers["etag"] == etag
         assert again.headers["cache-control"] == first.headers["cache-control"]
         assert again.headers["vary"] == "Accept-Encoding"
+        # Only what a 304 must carry (RFC 9110, 15.4.5): no representation metadata.
+        assert "content-type" not in again.headers and "last-modified" not in again.headers
     changed = client.get("/atom.xml", headers={"If-None-Match": '"stale"'})
     assert changed.status_code == 200
 

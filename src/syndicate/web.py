@@ -61,7 +61,7 @@ class SiteApp:
         )
         self._app = self.metrics.middleware(self._dispatch)
         # Headers of each resource of the current Build, made on its first request.
-        self._prepared: dict[str, tuple[Resource, _Headers]] = {}
+        self._prepared: dict[str, tuple[Resource, _Headers, _Headers]] = {}
         self._prepared_for: Build | None = None
         self._encodings: dict[bytes, tuple[str, ...]] = {}
 
@@ -89,12 +89,14 @@ class SiteApp:
             elif name == b"if-modified-since":
                 if_modified_since = value.decode("latin-1")
         encoding = self._encoding(accept or b"", resource)
-        etag = resource.etag_of(encoding)
-        headers = [*self._headers(build, scope["path"], resource), (b"etag", etag.encode())]
-        if _not_modified(if_none_match, if_modified_since, etag, resource):
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
+        tag = resource.etag_of(encoding)
+        etag = (b"etag", tag.encode())
+        full, not_modified = self._headers(build, scope["path"], resource)
+        if _not_modified(if_none_match, if_modified_since, tag, resource):
+            await send({"type": "http.response.start", "status": 304, "headers": [*not_modified, etag]})
             await send({"type": "http.response.body", "body": b""})
             return
+        headers = [*full, etag]
         body = resource.encoded(encoding)
         if encoding != "identity":
             headers.append((b"content-encoding", encoding.encode()))
@@ -112,28 +114,26 @@ class SiteApp:
             preferred = self._encodings[accept] = negotiate(accept.decode("latin-1"))
         return preferred[0]
 
-    def _headers(self, build: Build, path: str, resource: Resource) -> _Headers:
-        """Everything but the ETag and the length, the same for every request of a resource."""
+    def _headers(self, build: Build, path: str, resource: Resource) -> tuple[_Headers, _Headers]:
+        """The headers of a 200 and of a 304 but the ETag and the length: the same for
+        every request of a resource, so made on its first."""
         if self._prepared_for is not build:
             self._prepared, self._prepared_for = {}, build
         prepared = self._prepared.get(path)
         if prepared is None or prepared[0] is not resource:
             config = self.site.config
             max_age = config.server.feed_max_age if resource.is_feed else config.server.page_max_age
-            headers = {
-                "content-type": resource.media_type,
-                "cache-control": f"public, max-age={max_age}",
-                "vary": "Accept-Encoding",
-                **self._security(resource.media_type),
-            }
+            # What a 304 must carry (RFC 9110, 15.4.5); the ETag makes Last-Modified needless there.
+            cache = {"cache-control": f"public, max-age={max_age}", "vary": "Accept-Encoding"}
+            headers = {"content-type": resource.media_type, **cache, **self._security(resource.media_type)}
             if resource.last_modified is not None:
                 headers["last-modified"] = format_datetime(resource.last_modified, usegmt=True)
             if self.publisher is not None and is_subscription_feed(path):
                 hubs = [f'<{hub}>; rel="hub"' for hub in self.publisher.hubs]
                 headers["link"] = ", ".join([*hubs, f'<{absolute(config.site.base_url, path)}>; rel="self"'])
-            prepared = (resource, [(k.encode(), v.encode("latin-1")) for k, v in headers.items()])
+            prepared = (resource, _encoded(headers), _encoded(cache))
             self._prepared[path] = prepared
-        return prepared[1]
+        return prepared[1], prepared[2]
 
     def _security(self, media_type: str) -> dict[str, str]:
         headers = {"x-content-type-options": "nosniff"}
@@ -183,6 +183,10 @@ class SiteApp:
 
 def create_app(site: Site) -> SiteApp:
     return SiteApp(site)
+
+
+def _encoded(headers: dict[str, str]) -> _Headers:
+    return [(name.encode(), value.encode("latin-1")) for name, value in headers.items()]
 
 
 def _is_clean(scope: Scope) -> bool:
