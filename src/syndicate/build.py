@@ -16,11 +16,11 @@ from types import MappingProxyType
 
 from syndicate.config import Config
 from syndicate.diskcache import DiskCache
-from syndicate.feeds import listing_feed_outputs
+from syndicate.feeds import listing_feed_parts
 from syndicate.indexes import index_outputs
 from syndicate.listings import Collision, Listing, make_listings
 from syndicate.output import Output
-from syndicate.pages import HTML, listing_page_outputs, post_categories, post_page_output, static_outputs
+from syndicate.pages import HTML, listing_page_parts, post_categories, post_page_output, static_outputs
 from syndicate.posts import Entry, Post, Problem
 from syndicate.render import Renderer
 from syndicate.resource import Resource, Stored, etag_of, make_resource, stored_resource
@@ -41,13 +41,15 @@ _Inputs = tuple[tuple[Post, ...], tuple[Asset, ...]]
 
 
 _BATCH = 500  # outputs made, or found in the disk cache, at a time
-_Name = tuple[str, str]  # ("listing", its path), ("post", its slug), ("asset", its path), ...
+# (a listing's path, "page 3"), ("post", its slug), ("asset", its path), ...
+_Name = tuple[str, str]
 
 
 @dataclass(frozen=True)
 class _Unit:
-    """A part of the site that is remade as a whole or not at all: one listing's pages and
-    feeds, one post's page, the indexes, one asset, the static files. `inputs` is what its
+    """A part of the site that is remade as a whole or not at all: one page of a listing,
+    its subscription feeds or one of its archives, one post's page, the indexes, one asset,
+    the static files. `inputs` is what its
     outputs are made from; while they are the same objects, its resources are reused as
     they are, without even listing its outputs again."""
 
@@ -109,12 +111,10 @@ class Builder:
         units: dict[_Name, _Unit] = {}
         changed: list[_Name] = []  # units whose outputs were listed again: resources to find
         for listing in listings.all():
-            inputs: tuple[object, ...] = (listing.name, listing.entries)
-            self._list(
-                units, changed, ("listing", listing.path), inputs, partial(_listing_outputs, listing, config)
-            )
+            for part in [*listing_page_parts(listing, config), *listing_feed_parts(listing, config)]:
+                self._list(units, changed, (listing.path, part.name), part.inputs, part.outputs)
         for entry, category in post_categories(listings):
-            inputs = (entry, category.name if category else None, has_authors)
+            inputs: tuple[object, ...] = (entry, category.name if category else None, has_authors)
             make = partial(_post_outputs, entry, category, has_authors, config)
             self._list(units, changed, ("post", entry.post.slug), inputs, make)
         # The indexes name every listing and page, so they are listed again every time.
@@ -236,10 +236,6 @@ def _split_by_date(posts: tuple[Post, ...], now: datetime) -> tuple[tuple[Post, 
 
 def _problem_order(problem: Problem) -> tuple[str, int, str]:
     return (problem.path, problem.line, problem.message)
-
-
-def _listing_outputs(listing: Listing, config: Config) -> list[Output]:
-    return [*listing_page_outputs(listing, config), *listing_feed_outputs(listing, config)]
 
 
 def _post_outputs(

@@ -21,7 +21,7 @@ from lxml import etree
 
 from syndicate.config import Config
 from syndicate.listings import Listing, Listings
-from syndicate.output import Output
+from syndicate.output import Output, Part
 from syndicate.posts import Entry, Post
 from syndicate.urls import (
     ATOM_FILE,
@@ -85,13 +85,36 @@ def feed_outputs(listings: Listings, config: Config) -> list[Output]:
 
 def listing_feed_outputs(listing: Listing, config: Config) -> list[Output]:
     """The listing's subscription feeds and archives, each made only when asked."""
+    return [output for part in listing_feed_parts(listing, config) for output in part.outputs()]
+
+
+def listing_feed_parts(listing: Listing, config: Config) -> list[Part]:
+    """The subscription feeds (the newest `feed.limit` entries) as one part and, for the
+    site and each category, each RFC 5005 archive as a part: fixed sets of `feed.limit`
+    posts counted from the oldest, so an archive's URL and content never change as new
+    posts arrive."""
+    size = config.feed.limit
+    complete = _archive_count(listing, config)
+    newest = _newest(listing, config)
+    subscriptions = partial(_subscription_documents, listing, newest, complete, config)
+    parts = [Part("feeds", (listing.name, complete, newest), partial(_outputs, subscriptions, config))]
+    oldest_first = listing.entries[::-1]
+    for number in range(1, complete + 1):
+        entries = oldest_first[(number - 1) * size : number * size][::-1]
+        archive = partial(_archive_documents, listing, entries, number, complete, config)
+        inputs = (listing.name, number < complete, entries)
+        parts.append(Part(f"archive {number}", inputs, partial(_outputs, archive, config)))
+    return parts
+
+
+def _outputs(documents: Callable[[], list[_Document]], config: Config) -> list[Output]:
     outputs = []
-    for document in _documents(listing, config):
+    for document in documents():
         updated = max((entry.post.last_modified for entry in document.entries), default=EPOCH)
         key = (
             document.path,
-            listing.kind,
-            listing.name,
+            document.listing.kind,
+            document.listing.name,
             document.links,
             document.next_url,
             *(entry.post.version for entry in document.entries),
@@ -111,46 +134,49 @@ def is_subscription_feed(path: str) -> bool:
     return path.endswith(tuple(FEED_FILES)) and "/archive/" not in path
 
 
-def _documents(listing: Listing, config: Config) -> list[_Document]:
-    """The subscription feeds (newest `feed.limit` entries) and, for the site and each
-    category, RFC 5005 archives: fixed sets of `feed.limit` posts counted from the oldest,
-    so an archive's URL and content never change as new posts arrive."""
-    base = config.site.base_url
-    size = config.feed.limit
-    oldest_first = listing.entries[::-1]
-    complete = len(oldest_first) // size if listing.kind in ARCHIVED else 0
-    hubs = tuple(("hub", hub) for hub in config.feed.websub_hubs)
-
-    def url(number: int, name: str) -> str:
-        return absolute(base, archive_folder(listing, number) + name)
-
-    newest = _newest(listing, config)
-    atom_links = hubs + ((("prev-archive", url(complete, ATOM_FILE)),) if complete else ())
-    documents = [
+def _subscription_documents(
+    listing: Listing, newest: tuple[Entry, ...], complete: int, config: Config
+) -> list[_Document]:
+    """Atom, RSS and JSON of the newest entries; `complete`: how many archives there are."""
+    hubs = _hubs(config)
+    older = _archive_url(listing, complete, ATOM_FILE, config) if complete else None
+    older_json = _archive_url(listing, complete, JSON_FILE, config) if complete else None
+    atom_links = hubs + ((("prev-archive", older),) if older else ())
+    return [
         _Document(listing, newest, ATOM_FILE, listing.path, atom_links),
         _Document(listing, newest, RSS_FILE, listing.path, hubs),
-        _Document(
-            listing,
-            newest,
-            JSON_FILE,
-            listing.path,
-            hubs,
-            next_url=url(complete, JSON_FILE) if complete else None,
-        ),
+        _Document(listing, newest, JSON_FILE, listing.path, hubs, next_url=older_json),
     ]
-    current = absolute(base, listing.path + ATOM_FILE)
-    for number in range(1, complete + 1):
-        entries = oldest_first[(number - 1) * size : number * size][::-1]
-        links = [("current", current)]
-        if number > 1:
-            links.append(("prev-archive", url(number - 1, ATOM_FILE)))
-        if number < complete:
-            links.append(("next-archive", url(number + 1, ATOM_FILE)))
-        folder = archive_folder(listing, number)
-        older = url(number - 1, JSON_FILE) if number > 1 else None
-        documents.append(_Document(listing, entries, ATOM_FILE, folder, tuple(links), archive=True))
-        documents.append(_Document(listing, entries, JSON_FILE, folder, archive=True, next_url=older))
-    return documents
+
+
+def _archive_documents(
+    listing: Listing, entries: tuple[Entry, ...], number: int, complete: int, config: Config
+) -> list[_Document]:
+    """Archive `number` (from 1, the oldest) in Atom and JSON."""
+    links = [("current", absolute(config.site.base_url, listing.path + ATOM_FILE))]
+    if number > 1:
+        links.append(("prev-archive", _archive_url(listing, number - 1, ATOM_FILE, config)))
+    if number < complete:
+        links.append(("next-archive", _archive_url(listing, number + 1, ATOM_FILE, config)))
+    folder = archive_folder(listing, number)
+    older = _archive_url(listing, number - 1, JSON_FILE, config) if number > 1 else None
+    return [
+        _Document(listing, entries, ATOM_FILE, folder, tuple(links), archive=True),
+        _Document(listing, entries, JSON_FILE, folder, archive=True, next_url=older),
+    ]
+
+
+def _archive_count(listing: Listing, config: Config) -> int:
+    """How many archives the listing has: each a full `feed.limit` entries."""
+    return len(listing.entries) // config.feed.limit if listing.kind in ARCHIVED else 0
+
+
+def _archive_url(listing: Listing, number: int, name: str, config: Config) -> str:
+    return absolute(config.site.base_url, archive_folder(listing, number) + name)
+
+
+def _hubs(config: Config) -> tuple[tuple[str, str], ...]:
+    return tuple(("hub", hub) for hub in config.feed.websub_hubs)
 
 
 def feed_title(listing: Listing, config: Config) -> str:
@@ -173,7 +199,10 @@ def json_feed(listing: Listing, config: Config) -> bytes:
 
 
 def _subscription(listing: Listing, name: str, config: Config) -> _Document:
-    return next(d for d in _documents(listing, config) if d.name == name and d.folder == listing.path)
+    documents = _subscription_documents(
+        listing, _newest(listing, config), _archive_count(listing, config), config
+    )
+    return next(document for document in documents if document.name == name)
 
 
 def _atom(document: _Document, config: Config) -> bytes:

@@ -17,3 +17,14 @@ class Output:
     # Everything the bytes depend on besides the configuration, which is fixed per process.
     key: Hashable
     make: Callable[[], bytes]
+
+
+@dataclass(frozen=True)
+class Part:
+    """Outputs made from the same inputs, e.g. one page of a listing. While its inputs are
+    equal to the last build's (Entries are equal only to themselves), so are its outputs:
+    a rebuild then reuses them without listing them again."""
+
+    name: str  # unique within its listing
+    inputs: tuple[object, ...]
+    outputs: Callable[[], list[Output]]

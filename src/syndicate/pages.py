@@ -21,7 +21,7 @@ from syndicate import urls
 from syndicate.config import Config
 from syndicate.feeds import feed_title
 from syndicate.listings import Listing, Listings
-from syndicate.output import Output
+from syndicate.output import Output, Part
 from syndicate.posts import Entry
 
 _STYLESHEET_PATH = "/style.css"
@@ -177,28 +177,40 @@ def archived_page_count(count: int, per_page: int) -> int:
     return max(0, count // per_page - 1)
 
 
-def listing_page_outputs(listing: Listing, config: Config) -> Iterator[Output]:
-    """The listing's pages, each made only when asked: the front page, then the archived
-    pages from the newest to the oldest (page 1).
+def listing_page_outputs(listing: Listing, config: Config) -> list[Output]:
+    """The listing's pages, each made only when asked (see listing_page_parts)."""
+    return [output for part in listing_page_parts(listing, config) for output in part.outputs()]
 
-    Each key holds only what its page shows: its entries, its number and, for an archived
-    page, which of the pages just newer than it exist. So a new post remakes the front page
-    and, when that fills a new archived page, the two archived pages before the new one,
-    whose pagers gain a link; every other page keeps its bytes and its URL."""
+
+def listing_page_parts(listing: Listing, config: Config) -> list[Part]:
+    """The listing's pages, a part each: the front page, then the archived pages from the
+    newest to the oldest (page 1).
+
+    Each page's inputs and key hold only what it shows: its entries, its number and, for
+    an archived page, which of the pages just newer than it exist. So a new post remakes
+    the front page and, when that fills a new archived page, the two archived pages before
+    the new one, whose pagers gain a link; every other page keeps its bytes and its URL."""
     per_page = config.page.per_page
     entries = listing.entries  # newest first
     archived = archived_page_count(len(entries), per_page)
     front = entries[: len(entries) - archived * per_page]
-    key = ("listing", listing.kind, listing.path, listing.name, FRONT, archived, _versions(front))
-    make = partial(_listing_page, listing, front, FRONT, archived, config)
-    yield Output(listing.path, HTML, _updated(front), key, make)
+    parts = [_page_part(listing, front, FRONT, archived, config)]
     for number in range(archived, 0, -1):
         end = len(entries) - (number - 1) * per_page
-        chunk = entries[end - per_page : end]
         known = min(archived, number + _AROUND + 1)  # all its pager asks of the newer pages
-        key = ("listing", listing.kind, listing.path, listing.name, number, known, _versions(chunk))
-        make = partial(_listing_page, listing, chunk, number, known, config)
-        yield Output(urls.page_path(listing.path, number), HTML, _updated(chunk), key, make)
+        parts.append(_page_part(listing, entries[end - per_page : end], number, known, config))
+    return parts
+
+
+def _page_part(
+    listing: Listing, chunk: tuple[Entry, ...], number: int, archived: int, config: Config
+) -> Part:
+    def outputs() -> list[Output]:
+        key = ("listing", listing.kind, listing.path, listing.name, number, archived, _versions(chunk))
+        make = partial(_listing_page, listing, chunk, number, archived, config)
+        return [Output(_page_path(listing, number), HTML, _updated(chunk), key, make)]
+
+    return Part(f"page {number}", (listing.name, archived, chunk), outputs)
 
 
 def _versions(chunk: tuple[Entry, ...]) -> tuple[tuple[str, str], ...]:
