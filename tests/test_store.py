@@ -259,3 +259,26 @@ def test_the_store_keeps_no_bodies_and_reads_a_body_again_only_if_unchanged(stor
     (store / "a.md").unlink()
     with pytest.raises(PostChanged, match=r"^a\.md: cannot be read again: "):
         read_body(store, post)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "---\ntitle: New title\ndate: 2026-01-02\n---\nNew body.\n",  # in place: only the post
+        "---\ntitle: Moved\ndate: 2025-01-01\n---\nNow the oldest.\n",  # a new date: a new order
+        "---\ntitle: Renamed\ndate: 2026-01-02\nslug: b\n---\nTakes another's slug.\n",
+        "---\ntitle: Broken\ndate: someday\n---\n",  # now skipped
+        "---\ntitle: Odd\ndate: 2026-01-02\ncolour: red\n---\nA new warning.\n",
+    ],
+)
+def test_a_reload_after_an_edit_equals_a_fresh_load(store: Path, edit: str) -> None:
+    for day, name in enumerate("abc", 1):
+        write(store, f"{name}.md", f"---\ntitle: {name}\ndate: 2026-01-0{day}\n---\nText {name}.\n")
+    posts = PostStore(make_config(store))
+    posts.load()
+    write(store, "b.md", edit)
+    again, fresh = posts.load(), load(store)
+    assert [(p.source, p.digest, p.slug) for p in again.posts] == [
+        (p.source, p.digest, p.slug) for p in fresh.posts
+    ]
+    assert again.problems == fresh.problems

@@ -91,9 +91,9 @@ class PostStore:
             raise StoreError(f"{self.root}: store folder does not exist")
         if not self.root.is_dir():
             raise StoreError(f"{self.root}: store path is not a folder")
-        self.files_read = 0
         seen: dict[str, _Seen] = {}
         walk_problems: list[Problem] = []
+        read: list[str] = []  # the files read again
         for source, entry in self._walk(walk_problems):
             try:
                 stat = entry.stat()  # follows a symlink; one system call a file
@@ -102,14 +102,17 @@ class PostStore:
                     seen[source] = previous
                 else:
                     seen[source] = self._read(source, Path(entry.path), stat.st_size, stat.st_mtime_ns)
+                    read.append(source)
             except OSError as exc:
                 walk_problems.append(Problem(source, 1, f"cannot read file: {exc.strerror or exc}"))
-        unchanged = (
-            self.files_read == 0 and seen.keys() == self._seen.keys() and walk_problems == self._walked
-        )
-        self._seen, self._walked = seen, walk_problems
-        if not unchanged or self._result is None:
-            self._result = _collect(seen, walk_problems, self.root)
+        self.files_read = len(read)
+        same_files = seen.keys() == self._seen.keys() and walk_problems == self._walked
+        result = self._result
+        if result is None or not same_files:
+            result = _collect(seen, walk_problems, self.root)
+        elif read:
+            result = _edited(result, self._seen, seen, read) or _collect(seen, walk_problems, self.root)
+        self._seen, self._walked, self._result = seen, walk_problems, result
         return self._result
 
     def _walk(self, problems: list[Problem]) -> list[tuple[str, os.DirEntry[str]]]:
@@ -158,6 +161,30 @@ class PostStore:
         if post is not None:
             post = replace(post, body=None)  # read again when rendered: see read_body
         return _Seen(size, mtime_ns, post, tuple(problems), None)
+
+
+def _edited(
+    result: StoreResult, before: dict[str, _Seen], after: dict[str, _Seen], read: list[str]
+) -> StoreResult | None:
+    """`result` with the posts in `read` replaced by their new versions, when that is all
+    that changed: the same files, each still a post in the same place (slug, id and date)
+    with the same problems. None when the store must be collected again."""
+    replaced: dict[int, Post] = {}  # by id(): a Post's own hash reads every field
+    for source in read:
+        old, new = before[source], after[source]
+        if old.post is None or new.post is None or old.problems != new.problems:
+            return None
+        if (old.post.slug, old.post.id, old.post.newest_first) != (
+            new.post.slug,
+            new.post.id,
+            new.post.newest_first,
+        ):
+            return None
+        replaced[id(old.post)] = new.post
+    posts = tuple(replaced.get(id(post), post) for post in result.posts)
+    if sum(post is not old for post, old in zip(posts, result.posts, strict=True)) != len(replaced):
+        return None  # one of them was skipped (a shared slug or id): collect again
+    return replace(result, posts=posts)
 
 
 def _inside(path: str, root: str) -> bool:
