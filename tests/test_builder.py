@@ -108,3 +108,25 @@ def test_a_post_saved_during_a_rebuild_is_built_in_its_new_version(
     assert site.rebuild()
     assert site.build is not None and site.error is None
     assert b"Late" in site.build.resources["/posts/p002/"].body
+
+
+@pytest.mark.parametrize(
+    ("title", "category"),
+    [
+        ("Post 10", "c1"),  # the body only: the entry is swapped in place in every listing
+        ("Post 10 retitled", "c1"),
+        ("Post 10", "C1"),  # another spelling of the same category: its listing's name may change
+    ],
+)
+def test_an_edit_in_place_matches_a_fresh_build(store: Path, title: str, category: str) -> None:
+    fill(store, 30)
+    config = make_config(store)
+    posts = PostStore(config)
+    builder = Builder(config)
+    builder.build(posts.load(), NOW)
+    write(
+        store, "p010.md", POST.format(title=title, day=11, category=category, tag=0, body="Only this changed")
+    )
+    edited = builder.build(posts.load(), NOW)
+    assert b"Only this changed" in edited.resources["/posts/p010/"].body
+    assert same(edited, make_build(PostStore(config).load(), config, NOW))

@@ -18,7 +18,7 @@ from syndicate.config import Config
 from syndicate.diskcache import DiskCache
 from syndicate.feeds import listing_feed_parts
 from syndicate.indexes import index_outputs
-from syndicate.listings import Collision, Listing, make_listings
+from syndicate.listings import Collision, Listing, Listings, make_listings, replace_entries, same_place
 from syndicate.output import Output
 from syndicate.pages import HTML, listing_page_parts, post_categories, post_page_output, static_outputs
 from syndicate.posts import Entry, Post, Problem
@@ -70,6 +70,7 @@ class Builder:
         self._disk = DiskCache(cache_dir, "outputs") if cache_dir is not None else None
         self._fingerprint = _code_fingerprint() + repr(config)
         self._units: dict[_Name, _Unit] = {}  # what the last build made, by unit
+        self._listed: tuple[list[Entry], Listings] | None = None  # the last entries, grouped
         self.made = 0  # resources the last build had to make (the rest were reused)
         # The published posts and images the last resources were made from, and what was made.
         self._last: tuple[_Inputs, _Made] | None = None
@@ -105,7 +106,7 @@ class Builder:
         return self._build
 
     def _make(self, published: tuple[Post, ...], store: StoreResult) -> _Made:
-        listings = make_listings(self.renderer.entries(list(published), store.root))
+        listings = self._listings(self.renderer.entries(list(published), store.root))
         config = self.config
         has_authors = bool(listings.authors)
         units: dict[_Name, _Unit] = {}
@@ -148,6 +149,23 @@ class Builder:
                     message = "not served: a page or feed has the same path"
                     hidden.append(Problem(output.path[1:], 1, message, "warning"))
         return _Made(MappingProxyType(resources), listings.collisions, tuple(hidden))
+
+    def _listings(self, entries: list[Entry]) -> Listings:
+        """The listings of `entries`: the last ones with entries swapped where posts were
+        only edited in place (the common case, and cheap), else grouped anew."""
+        last = self._listed
+        if last is not None and len(last[0]) == len(entries):
+            replaced: dict[int, Entry] = {}
+            for old, new in zip(last[0], entries, strict=True):
+                if old is not new:
+                    if not same_place(old.post, new.post):
+                        break
+                    replaced[id(old)] = new
+            else:
+                self._listed = (entries, replace_entries(last[1], replaced))
+                return self._listed[1]
+        self._listed = (entries, make_listings(entries))
+        return self._listed[1]
 
     def _list(
         self,
@@ -211,7 +229,8 @@ class Builder:
                 if body is not None and not self._disk.usable:
                     content = body
                 resources[key] = stored_resource(content, etags[key], output.media_type, output.last_modified)
-        if everything:  # the whole site's names: what the cache holds beyond them is stale
+        # With the whole site's names (a first build), what the cache holds beyond them is stale.
+        if everything and self._disk.oversized(2 * len(names)):  # a body and an ETag each
             self._disk.keep_only({*names.values(), *map(_etag_name, names.values())})
         return resources
 

@@ -103,14 +103,22 @@ class DiskCache:
         except sqlite3.Error as exc:
             self._disable(f"cache write failed: {exc}")
 
+    def oversized(self, live: int) -> bool:
+        """Whether the file holds much more than the `live` values still used."""
+        if self._db is None:
+            return False
+        try:
+            (count,) = self._db.execute("SELECT count(*) FROM cached").fetchone()
+        except sqlite3.Error as exc:
+            self._disable(f"cache read failed: {exc}")
+            return False
+        return bool(count > 2 * live + 100)
+
     def keep_only(self, keys: set[str]) -> None:
-        """Drop what no current post needs, once the file holds much more than that."""
+        """Drop every value but those of `keys`."""
         if self._db is None:
             return
         try:
-            (count,) = self._db.execute("SELECT count(*) FROM cached").fetchone()
-            if count <= 2 * len(keys) + 100:
-                return
             with self._db:
                 self._db.execute("BEGIN")
                 self._db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Literal
 
-from syndicate.posts import Entry
+from syndicate.posts import Entry, Post
 from syndicate.urls import author_path, category_path, slugify, tag_path
 
 Kind = Literal["site", "category", "tag", "author"]
@@ -61,6 +61,40 @@ def make_listings(entries: Sequence[Entry]) -> Listings:
         tags=tags,
         authors=authors,
         collisions=category_collisions + tag_collisions + author_collisions,
+    )
+
+
+def replace_entries(listings: Listings, replaced: dict[int, Entry]) -> Listings:
+    """`listings` with entries replaced (by id() of the old Entry) by new ones whose posts are
+    in the same place with the same names: same date, category, tags and author. Listings
+    without any of them are kept as they are."""
+    if not replaced:
+        return listings
+
+    def update(listing: Listing) -> Listing:
+        entries = tuple(replaced.get(id(entry), entry) for entry in listing.entries)
+        return replace(listing, entries=entries)
+
+    posts = [entry.post for entry in replaced.values()]
+    categories = {slugify(post.category) for post in posts if post.category}
+    tags = {slugify(tag) for post in posts for tag in post.tags}
+    authors = {slugify(post.author) for post in posts}
+    return replace(
+        listings,
+        site=update(listings.site),
+        categories=tuple(update(x) if x.slug in categories else x for x in listings.categories),
+        tags=tuple(update(x) if x.slug in tags else x for x in listings.tags),
+        authors=tuple(update(x) if x.slug in authors else x for x in listings.authors),
+    )
+
+
+def same_place(one: Post, two: Post) -> bool:
+    """Whether two versions of a post sit at the same places of the same listings, under
+    the same names, so that replace_entries may swap one for the other."""
+    return one.newest_first == two.newest_first and (one.category, one.tags, one.author) == (
+        two.category,
+        two.tags,
+        two.author,
     )
 
 

@@ -155,7 +155,7 @@ class Renderer:
         if fresh:
             current.update(self._entries_of(fresh, root, previous))
         self._entries = current
-        if self._disk is not None and (fresh or len(current) != len(previous)):
+        if self._disk is not None and self._disk.oversized(2 * len(current)):  # HTML and excerpt
             keys = {key for _, key in current.values()}
             self._disk.keep_only(keys | {_excerpt_key(key) for key in keys})
         return [current[post.version][0] for post in posts]
