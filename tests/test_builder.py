@@ -130,3 +130,19 @@ def test_an_edit_in_place_matches_a_fresh_build(store: Path, title: str, categor
     edited = builder.build(posts.load(), NOW)
     assert b"Only this changed" in edited.resources["/posts/p010/"].body
     assert same(edited, make_build(PostStore(config).load(), config, NOW))
+
+
+def test_several_edits_in_place_at_once_match_a_fresh_build(store: Path) -> None:
+    fill(store, 30)
+    config = make_config(store)
+    posts = PostStore(config)
+    builder = Builder(config)
+    builder.build(posts.load(), NOW)
+    for n in (3, 17, 29):
+        text = POST.format(
+            title=f"Post {n}", day=n % 28 + 1, category=f"c{n % 3}", tag=n % 5, body=f"Edit {n}"
+        )
+        write(store, f"p{n:03}.md", text)
+    edited = builder.build(posts.load(), NOW)
+    assert builder.made > 0
+    assert same(edited, make_build(PostStore(config).load(), config, NOW))

@@ -20,7 +20,14 @@ from syndicate.feeds import listing_feed_parts
 from syndicate.indexes import index_outputs
 from syndicate.listings import Collision, Listing, Listings, make_listings, replace_entries, same_place
 from syndicate.output import Output
-from syndicate.pages import HTML, listing_page_parts, post_categories, post_page_output, static_outputs
+from syndicate.pages import (
+    HTML,
+    listing_page_parts,
+    post_categories,
+    post_category,
+    post_page_output,
+    static_outputs,
+)
 from syndicate.posts import Entry, Post, Problem
 from syndicate.render import Renderer
 from syndicate.resource import Resource, Stored, etag_of, make_resource, stored_resource
@@ -106,25 +113,36 @@ class Builder:
         return self._build
 
     def _make(self, published: tuple[Post, ...], store: StoreResult) -> _Made:
-        listings = self._listings(self.renderer.entries(list(published), store.root))
-        config = self.config
-        has_authors = bool(listings.authors)
+        last = self._listed
+        entries = self.renderer.entries(list(published), store.root)
+        edited = self._edited_in_place(entries, store.assets)
         units: dict[_Name, _Unit] = {}
         changed: list[_Name] = []  # units whose outputs were listed again: resources to find
-        for listing in listings.all():
-            for part in [*listing_page_parts(listing, config), *listing_feed_parts(listing, config)]:
-                self._list(units, changed, (listing.path, part.name), part.inputs, part.outputs)
-        for entry, category in post_categories(listings):
-            inputs: tuple[object, ...] = (entry, category.name if category else None, has_authors)
-            make = partial(_post_outputs, entry, category, has_authors, config)
-            self._list(units, changed, ("post", entry.post.slug), inputs, make)
+        if last is not None and edited is not None:
+            # Posts edited in place: start from the last units, and list again only the
+            # listings that hold them and their pages.
+            listings = replace_entries(last[1], {id(old): new for old, new in edited})
+            units = dict(self._units)
+            for before, listing in zip(last[1].all(), listings.all(), strict=True):
+                if listing is not before:
+                    self._list_listing(units, changed, listing)
+            for _, entry in edited:
+                self._list_post(units, changed, listings, entry, post_category(listings, entry))
+        else:
+            listings = make_listings(entries)
+            for listing in listings.all():
+                self._list_listing(units, changed, listing)
+            for entry, category in post_categories(listings):
+                self._list_post(units, changed, listings, entry, category)
+        self._listed = (entries, listings)
         # The indexes name every listing and page, so they are listed again every time.
         pages = [output for unit in units.values() for output in unit.outputs if output.media_type == HTML]
-        self._list(units, changed, ("indexes", ""), (), partial(index_outputs, listings, pages, config))
-        # The store's images, then ours: a favicon.svg of the store wins over ours.
-        for asset in store.assets:
-            self._list(units, changed, ("asset", asset.path), (asset,), partial(_asset_outputs, asset))
-        self._list(units, changed, ("static", ""), (), static_outputs)
+        self._list(units, changed, ("indexes", ""), (), partial(index_outputs, listings, pages, self.config))
+        if edited is None:
+            # The store's images, then ours: a favicon.svg of the store wins over ours.
+            for asset in store.assets:
+                self._list(units, changed, ("asset", asset.path), (asset,), partial(_asset_outputs, asset))
+            self._list(units, changed, ("static", ""), (), static_outputs)
 
         reusable = {name: self._reusable(name) for name in changed}
         wanted: dict[Hashable, Output] = {}
@@ -150,22 +168,42 @@ class Builder:
                     hidden.append(Problem(output.path[1:], 1, message, "warning"))
         return _Made(MappingProxyType(resources), listings.collisions, tuple(hidden))
 
-    def _listings(self, entries: list[Entry]) -> Listings:
-        """The listings of `entries`: the last ones with entries swapped where posts were
-        only edited in place (the common case, and cheap), else grouped anew."""
+    def _edited_in_place(
+        self, entries: list[Entry], assets: tuple[Asset, ...]
+    ) -> list[tuple[Entry, Entry]] | None:
+        """(old, new) for each post edited in place since the last build, when that is all
+        that changed (the common case, and cheap to build); else None."""
         last = self._listed
-        if last is not None and len(last[0]) == len(entries):
-            replaced: dict[int, Entry] = {}
-            for old, new in zip(last[0], entries, strict=True):
-                if old is not new:
-                    if not same_place(old.post, new.post):
-                        break
-                    replaced[id(old)] = new
-            else:
-                self._listed = (entries, replace_entries(last[1], replaced))
-                return self._listed[1]
-        self._listed = (entries, make_listings(entries))
-        return self._listed[1]
+        if last is None or len(last[0]) != len(entries) or self._last is None or self._last[0][1] != assets:
+            return None
+        edited = []
+        for old, new in zip(last[0], entries, strict=True):
+            if old is not new:
+                slug = old.post.slug
+                unit = self._units.get(("post", slug))
+                if slug != new.post.slug or unit is None or unit.inputs[0] is not old:
+                    return None  # a new URL, or a slug shared with another post
+                if not same_place(old.post, new.post):
+                    return None
+                edited.append((old, new))
+        return edited
+
+    def _list_listing(self, units: dict[_Name, _Unit], changed: list[_Name], listing: Listing) -> None:
+        for part in [*listing_page_parts(listing, self.config), *listing_feed_parts(listing, self.config)]:
+            self._list(units, changed, (listing.path, part.name), part.inputs, part.outputs)
+
+    def _list_post(
+        self,
+        units: dict[_Name, _Unit],
+        changed: list[_Name],
+        listings: Listings,
+        entry: Entry,
+        category: Listing | None,
+    ) -> None:
+        has_authors = bool(listings.authors)
+        inputs = (entry, category.name if category else None, has_authors)
+        make = partial(_post_outputs, entry, category, has_authors, self.config)
+        self._list(units, changed, ("post", entry.post.slug), inputs, make)
 
     def _list(
         self,

@@ -103,6 +103,15 @@ def post_categories(listings: Listings) -> Iterator[tuple[Entry, Listing | None]
         yield entry, categories.get(urls.slugify(category)) if category else None
 
 
+def post_category(listings: Listings, entry: Entry) -> Listing | None:
+    """The category listing one entry's page links to (see post_categories)."""
+    if not entry.post.category:
+        return None
+    slug = urls.slugify(entry.post.category)
+    found = [listing for listing in listings.categories if listing.slug == slug]
+    return replace(found[0], entries=()) if found else None
+
+
 def post_page_output(
     entry: Entry, category: Listing | None, has_author_pages: bool, config: Config
 ) -> Output:
