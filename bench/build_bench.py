@@ -3,10 +3,9 @@
 For each size, on a generated site (bench/gen_store.py), each in fresh processes:
 - cold: the first build of a new Site, with an empty cache;
 - restart: a new process and a new Site on the same store, with the cache the
-  cold run left (today there is no disk cache, so it is a second cold build;
-  when `build.cache_dir` exists in the configuration, both runs are given
-  one through SYNDICATE_BUILD_CACHE_DIR); measured from spawning the process
-  until its first Build is ready, which is when `syndicate serve` can open its port;
+  cold run left (both runs are given one through SYNDICATE_BUILD_CACHE_DIR);
+  measured from spawning the process until its first Build is ready, which is
+  when `syndicate serve` can open its port;
 - rebuilds in the cold run's process: nothing changed, the newest post edited,
   a post added (the newest), that post deleted;
 - peak resident memory of the cold run's process (VmHWM), all of the above included.

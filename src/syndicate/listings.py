@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
-from functools import cached_property
 from typing import Literal
 
 from syndicate.posts import Entry, Post
@@ -25,11 +23,6 @@ class Listing:
     slug: str  # "" for the site
     path: str  # "/", "/categories/<slug>/", "/tags/<slug>/" or "/authors/<slug>/"
     entries: tuple[Entry, ...]  # newest first
-
-    @cached_property
-    def updated(self) -> datetime | None:
-        """When any of its entries last changed; None when it has none."""
-        return max((e.post.last_modified for e in self.entries), default=None)
 
 
 @dataclass(frozen=True)
