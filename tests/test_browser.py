@@ -67,16 +67,22 @@ def chromium_or_skip() -> str:
     return found
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def example_server(folder: Path, **env: str) -> Server:
+    """The example site served on a free port, with `env` overriding its configuration."""
     port = free_port()
-    running = launch(
+    return launch(
         EXAMPLE_CONFIG,
         port,
         EXAMPLE_CONFIG.parent / "content",
-        tmp_path_factory.mktemp("browser") / "server.log",
+        folder / "server.log",
         SYNDICATE_SITE_BASE_URL=f"http://127.0.0.1:{port}/",
+        **env,
     )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = example_server(tmp_path_factory.mktemp("browser"))
     yield running
     stop(running)
 
@@ -84,14 +90,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The example site at four posts a page, for a pager with every part."""
-    port = free_port()
-    running = launch(
-        EXAMPLE_CONFIG,
-        port,
-        EXAMPLE_CONFIG.parent / "content",
-        tmp_path_factory.mktemp("browser-small") / "server.log",
-        SYNDICATE_SITE_BASE_URL=f"http://127.0.0.1:{port}/",
-        SYNDICATE_PAGE_PER_PAGE=str(SMALL_PER_PAGE),
+    running = example_server(
+        tmp_path_factory.mktemp("browser-small"), SYNDICATE_PAGE_PER_PAGE=str(SMALL_PER_PAGE)
     )
     yield running
     stop(running)

@@ -9,6 +9,7 @@ import pytest
 from conftest import make_config, write
 
 from syndicate.build import Build, Builder, make_build
+from syndicate.config import Config
 from syndicate.scheduler import Site
 from syndicate.store import PostStore, StoreResult
 
@@ -22,6 +23,16 @@ def fill(store: Path, count: int) -> None:
             title=f"Post {n}", day=n % 28 + 1, category=f"c{n % 3}", tag=n % 5, body="Body " * n
         )
         write(store, f"p{n:03}.md", text)
+
+
+def built(store: Path, count: int) -> tuple[Config, PostStore, Builder]:
+    """A store of `count` posts, and a Builder that has built it once."""
+    fill(store, count)
+    config = make_config(store)
+    posts = PostStore(config)
+    builder = Builder(config)
+    builder.build(posts.load(), NOW)
+    return config, posts, builder
 
 
 def same(one: Build, two: Build) -> bool:
@@ -62,11 +73,7 @@ def test_rebuild_after_one_edit_makes_only_what_shows_that_post(store: Path) -> 
 
 
 def test_added_and_deleted_posts_match_a_fresh_build(store: Path) -> None:
-    fill(store, 30)
-    config = make_config(store)
-    posts = PostStore(config)
-    builder = Builder(config)
-    builder.build(posts.load(), NOW)
+    config, posts, builder = built(store, 30)
     write(store, "new.md", POST.format(title="New", day=28, category="c9", tag=9, body="Fresh"))
     (store / "p003.md").unlink()
     rebuilt = builder.build(posts.load(), NOW)
@@ -119,11 +126,7 @@ def test_a_post_saved_during_a_rebuild_is_built_in_its_new_version(
     ],
 )
 def test_an_edit_in_place_matches_a_fresh_build(store: Path, title: str, category: str) -> None:
-    fill(store, 30)
-    config = make_config(store)
-    posts = PostStore(config)
-    builder = Builder(config)
-    builder.build(posts.load(), NOW)
+    config, posts, builder = built(store, 30)
     write(
         store, "p010.md", POST.format(title=title, day=11, category=category, tag=0, body="Only this changed")
     )
@@ -133,11 +136,7 @@ def test_an_edit_in_place_matches_a_fresh_build(store: Path, title: str, categor
 
 
 def test_several_edits_in_place_at_once_match_a_fresh_build(store: Path) -> None:
-    fill(store, 30)
-    config = make_config(store)
-    posts = PostStore(config)
-    builder = Builder(config)
-    builder.build(posts.load(), NOW)
+    config, posts, builder = built(store, 30)
     for n in (3, 17, 29):
         text = POST.format(
             title=f"Post {n}", day=n % 28 + 1, category=f"c{n % 3}", tag=n % 5, body=f"Edit {n}"
