@@ -29,6 +29,8 @@ import gen_store
 import yaml
 from harness import BENCH_DIR, PYTHON, Sample, cache_env, format_seconds, parse_sizes, text_table
 
+from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS
+
 VENV = BENCH_DIR / ".venv-pelican"
 REQUIREMENTS = BENCH_DIR / "requirements-pelican.txt"
 STAMP = VENV / ".installed"
@@ -152,24 +154,18 @@ FEED_MAX_ITEMS = 20
 RSS_FEED_SUMMARY_ONLY = False
 CACHE_CONTENT = False
 LOAD_CONTENT_CACHE = False
-# syndicate's Markdown set-up (src/syndicate/render.py), and Pelican's own meta extension.
-MARKDOWN = {
-    "extensions": [
-        "pymdownx.superfences",
-        "tables",
-        "footnotes",
-        "pymdownx.arithmatex",
-        "pymdownx.highlight",
-        "toc",
-    ],
-    "extension_configs": {
-        "toc": {"baselevel": 2},
-        "pymdownx.arithmatex": {"generic": True},
-        "pymdownx.highlight": {"use_pygments": False},
-    },
-    "output_format": "html5",
-}
 """
+
+
+def _markdown_setting() -> str:
+    """syndicate's own Markdown set-up as Pelican's MARKDOWN setting, so both run the same
+    Markdown code. The toc extension's slugify function is left to Pelican's default."""
+    configs = {
+        name: {key: value for key, value in config.items() if not callable(value)}
+        for name, config in MARKDOWN_EXTENSION_CONFIGS.items()
+    }
+    setting = {"extensions": MARKDOWN_EXTENSIONS, "extension_configs": configs, "output_format": "html5"}
+    return f"MARKDOWN = {setting!r}\n"
 
 
 # Measuring
@@ -201,7 +197,7 @@ def run_size(posts: int, site: Path, work: Path, repeats: int = 1, seed: int = 1
     copy = work / f"pelican-{posts}"
     shutil.rmtree(copy, ignore_errors=True)
     convert(site / gen_store.STORE_NAME, copy / "content")
-    (copy / "pelicanconf.py").write_text(PELICAN_CONFIG, encoding="utf-8")
+    (copy / "pelicanconf.py").write_text(PELICAN_CONFIG + _markdown_setting(), encoding="utf-8")
     config = site / gen_store.CONFIG_NAME
     for number in range(repeats):
         _progress(f"pelican {posts:,}: run {number + 1} of {repeats}: pelican, then syndicate build --out")

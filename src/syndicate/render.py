@@ -30,7 +30,7 @@ from syndicate.store import read_body
 from syndicate.urls import absolute, post_path
 from syndicate.xmlchars import strip_forbidden
 
-_EXTENSIONS = [
+MARKDOWN_EXTENSIONS = [
     "pymdownx.superfences",
     "tables",
     "footnotes",
@@ -38,7 +38,7 @@ _EXTENSIONS = [
     "pymdownx.highlight",
     "toc",
 ]
-_EXTENSION_CONFIGS: dict[str, dict[str, object]] = {
+MARKDOWN_EXTENSION_CONFIGS: dict[str, dict[str, object]] = {
     # The page's title is its only h1: a post's own "# Heading" becomes an h2, and so on down.
     "toc": {"baselevel": 2, "slugify": slugify_unicode},
     # Math stays as TeX in \( \) and \[ \] for a client-side renderer.
@@ -65,7 +65,9 @@ def markdown_to_html(body: str) -> str:
     """Unsanitized HTML, as Python-Markdown makes it."""
     converter: markdown.Markdown | None = getattr(_local, "markdown", None)
     if converter is None:
-        converter = markdown.Markdown(extensions=_EXTENSIONS, extension_configs=_EXTENSION_CONFIGS)
+        converter = markdown.Markdown(
+            extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_EXTENSION_CONFIGS
+        )
         _local.markdown = converter
     converter.reset()
     return converter.convert(body)
