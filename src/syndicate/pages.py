@@ -89,9 +89,8 @@ def page_outputs(listings: Listings, config: Config) -> list[Output]:
 
 
 def post_categories(listings: Listings) -> Iterator[tuple[Entry, Listing | None]]:
-    """Each entry that has a page, with the category listing its page links to (without
-    its entries: a post's page, kept from build to build, must not keep old listings)."""
-    categories = {listing.slug: replace(listing, entries=()) for listing in listings.categories}
+    """Each entry that has a page, with the category listing its page links to."""
+    categories = _page_categories(listings)
     paths = set()
     for entry in listings.site.entries:
         # Slugs are meant to be unique; if two posts share one, the newer keeps the page.
@@ -99,17 +98,23 @@ def post_categories(listings: Listings) -> Iterator[tuple[Entry, Listing | None]
         if path in paths:
             continue
         paths.add(path)
-        category = entry.post.category
-        yield entry, categories.get(urls.slugify(category)) if category else None
+        yield entry, _category_of(entry, categories)
 
 
 def post_category(listings: Listings, entry: Entry) -> Listing | None:
     """The category listing one entry's page links to (see post_categories)."""
-    if not entry.post.category:
-        return None
-    slug = urls.slugify(entry.post.category)
-    found = [listing for listing in listings.categories if listing.slug == slug]
-    return replace(found[0], entries=()) if found else None
+    return _category_of(entry, _page_categories(listings))
+
+
+def _page_categories(listings: Listings) -> dict[str, Listing]:
+    """The category listings by slug, without their entries: a post's page, kept from build
+    to build, must not keep old listings."""
+    return {listing.slug: replace(listing, entries=()) for listing in listings.categories}
+
+
+def _category_of(entry: Entry, categories: dict[str, Listing]) -> Listing | None:
+    category = entry.post.category
+    return categories.get(urls.slugify(category)) if category else None
 
 
 def post_page_output(
