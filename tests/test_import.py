@@ -73,6 +73,18 @@ def render(post: Post) -> str:
     return sanitize(markdown_to_html(post.body), PAGE)
 
 
+def imported_posts(store: Path, source: Path) -> dict[str, Post]:
+    """The store's posts by id, checked: the store has no problems, and each post says what
+    its entry in the `source` feed says."""
+    result = load(store)
+    assert result.problems == ()
+    posts = by_id(result)
+    entries = source_entries(source)
+    for post in posts.values():
+        assert_same_as_source(post, entries[post.id])
+    return posts
+
+
 def source_entries(path: Path) -> dict[str, Any]:
     return {entry.id: entry for entry in feedparser.parse(path.read_bytes()).entries}
 
@@ -101,12 +113,7 @@ def test_wordpress_feed(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "2019-06-15-café-notes.md",  # from the link's percent-encoded last segment
         "2019-06-20-slow-trains.md",
     ]
-    result = load(store)
-    assert result.problems == ()
-    posts = by_id(result)
-    entries = source_entries(WORDPRESS)
-    for post in posts.values():
-        assert_same_as_source(post, entries[post.id])
+    posts = imported_posts(store, WORDPRESS)
 
     lisbon = posts["https://example.wordpress.com/?p=123"]
     assert (lisbon.slug, lisbon.category, lisbon.tags) == (
@@ -179,12 +186,7 @@ def test_blogger_export(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )
     post_4 = "tag:blogger.com,1999:blog-7654321098765432101.post-4444444444444444444"
     assert err == f"import: entry 5 ({post_4}): no date\n"
-    result = load(site.parent / "content")
-    assert result.problems == ()
-    posts = by_id(result)
-    entries = source_entries(BLOGGER)
-    for post in posts.values():
-        assert_same_as_source(post, entries[post.id])
+    posts = imported_posts(site.parent / "content", BLOGGER)
 
     sourdough = posts["tag:blogger.com,1999:blog-7654321098765432101.post-1111111111111111111"]
     minus_seven = timezone(timedelta(hours=-7))
