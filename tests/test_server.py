@@ -185,6 +185,40 @@ def test_first_build_failure_exits_with_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_every_request_has_an_access_line_by_the_time_the_server_stops(tmp_path: Path) -> None:
+    write(tmp_path / "content", "a.md", POST.format(title="A", date="2026-01-01", body="."))
+    server = start(tmp_path, interval=60)
+    try:
+        etag = server.get("/atom.xml").headers["etag"]
+        assert server.get("/atom.xml", **{"If-None-Match": etag}).status_code == 304
+        assert server.get("/nowhere?x=1").status_code == 404
+    finally:
+        stop(server)
+    access = [line for line in server.log.read_text().splitlines() if " syndicate.access: " in line]
+    requests = [line.split(' - "', 1)[1] for line in access if "/healthz" not in line]
+    assert requests == [
+        'GET /atom.xml HTTP/1.1" 200',
+        'GET /atom.xml HTTP/1.1" 304',
+        'GET /nowhere?x=1 HTTP/1.1" 404',
+    ]
+    assert "uvicorn.access" not in server.log.read_text()  # one access log, not two
+
+
+def test_access_log_can_be_turned_off(tmp_path: Path) -> None:
+    write(tmp_path / "content", "a.md", POST.format(title="A", date="2026-01-01", body="."))
+    port = free_port()
+    config = tmp_path / "syndicate.toml"
+    config.write_text(CONFIG.format(port=port, interval=60), encoding="utf-8")
+    log = tmp_path / "server.log"
+    server = launch(config, port, tmp_path / "content", log, SYNDICATE_SERVER_ACCESS_LOG="false")
+    try:
+        assert server.get("/atom.xml").status_code == 200
+    finally:
+        stop(server)
+    text = log.read_text()
+    assert "access" not in text and '"GET /' not in text
+
+
 def test_json_logs_one_object_per_line(tmp_path: Path) -> None:
     write(tmp_path / "content", "a.md", POST.format(title="A", date="2026-01-01", body="."))
     port = free_port()

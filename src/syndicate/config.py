@@ -82,6 +82,7 @@ class ServerConfig:
     feed_max_age: int = 300  # Cache-Control max-age for feeds, seconds
     page_max_age: int = 60  # Cache-Control max-age for HTML pages, seconds
     log_format: str = "text"  # "text" or "json" (one object per line)
+    access_log: bool = True  # a line per request; off where a proxy in front already logs them
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """`/metrics` in the Prometheus text format.
 
-Requests are counted by a small ASGI middleware; everything about builds is
+The HTTP layer counts each request it answers; everything about builds is
 read from the Site when Prometheus scrapes, so the rebuild code knows
 nothing of metrics.
 """
@@ -14,7 +14,6 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syndicate.scheduler import Site
 from syndicate.websub import Publisher
@@ -51,29 +50,12 @@ class Metrics:
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
-    def middleware(self, app: ASGIApp) -> ASGIApp:
-        async def count(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-            status = 500  # if the app fails before it answers
-
-            async def watch(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
-            try:
-                await app(scope, receive, watch)
-            finally:
-                labels = (route_of(scope["path"]), status)
-                counter = self._children.get(labels)
-                if counter is None:  # few routes and statuses: one child each, looked up once
-                    counter = self._children[labels] = self.requests.labels(labels[0], str(status))
-                counter.inc()
-
-        return count
+    def count(self, path: str, status: int) -> None:
+        labels = (route_of(path), status)
+        counter = self._children.get(labels)
+        if counter is None:  # few routes and statuses: one child each, looked up once
+            counter = self._children[labels] = self.requests.labels(labels[0], str(status))
+        counter.inc()
 
 
 class _SiteCollector(Collector):

@@ -8,7 +8,7 @@ import sys
 import uvicorn
 
 from syndicate.config import Config
-from syndicate.logs import configure_logging
+from syndicate.logs import AccessLog, configure_logging
 from syndicate.scheduler import Site
 from syndicate.web import create_app
 
@@ -18,14 +18,15 @@ log = logging.getLogger("syndicate")
 def serve(
     config: Config, host: str | None = None, port: int | None = None, log_format: str | None = None
 ) -> int:
-    configure_logging(log_format or config.server.log_format)
+    handler = configure_logging(log_format or config.server.log_format)
     site = Site(config)
     # The first Build is made before the port is opened: no request ever finds nothing to serve.
     if not site.rebuild():
         assert site.error is not None
         print(f"syndicate: error: first build failed: {site.error.message}", file=sys.stderr)
         return 1
-    app = create_app(site)  # its lifespan runs the rebuild schedule
+    access_log = AccessLog(handler) if config.server.access_log else None
+    app = create_app(site, access_log)  # its lifespan runs the rebuild schedule
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -35,6 +36,7 @@ def serve(
             server_header=False,
             timeout_graceful_shutdown=3,
             log_config=None,
+            access_log=False,  # written by the app itself, cheaper than uvicorn's (see syndicate.logs)
         )
     )
     server.run()

@@ -19,10 +19,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from syndicate.build import Build
 from syndicate.feeds import is_subscription_feed
+from syndicate.logs import AccessLog
 from syndicate.metrics import CONTENT_TYPE, Metrics
 from syndicate.pages import not_found_page
 from syndicate.resource import Resource
@@ -37,8 +38,9 @@ _Headers = list[tuple[bytes, bytes]]
 class SiteApp:
     """The ASGI application `syndicate serve` runs."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, access_log: AccessLog | None = None) -> None:
         self.site = site
+        self.access_log = access_log
         config = site.config
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(config.site.base_url))
         self._html_policy = (
@@ -59,18 +61,33 @@ class SiteApp:
             ],
             lifespan=self._lifespan,
         )
-        self._app = self.metrics.middleware(self._dispatch)
         # Headers of each resource of the current Build, made on its first request.
         self._prepared: dict[str, tuple[Resource, _Headers, _Headers]] = {}
         self._prepared_for: Build | None = None
         self._encodings: dict[bytes, tuple[str, ...]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._app(scope, receive, send)
+        if scope["type"] != "http":
+            await self._starlette(scope, receive, send)
+            return
+        status = 500  # if nothing answers
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._dispatch(scope, receive, watch)
+        finally:
+            self.metrics.count(scope["path"], status)
+            if self.access_log is not None:
+                self.access_log.write(scope, status)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         build = self.site.build
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and build is not None:
+        if scope["method"] in ("GET", "HEAD") and build is not None:
             resource = build.resources.get(scope["path"])
             if resource is not None and _is_clean(scope):
                 await self._answer(scope, send, build, resource)
@@ -179,10 +196,12 @@ class SiteApp:
             self.site.stop()
             if self.publisher is not None:
                 self.publisher.stop()
+            if self.access_log is not None:
+                self.access_log.flush()
 
 
-def create_app(site: Site) -> SiteApp:
-    return SiteApp(site)
+def create_app(site: Site, access_log: AccessLog | None = None) -> SiteApp:
+    return SiteApp(site, access_log)
 
 
 def _encoded(headers: dict[str, str]) -> _Headers:
