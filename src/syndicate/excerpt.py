@@ -37,7 +37,7 @@ _CODE_CLASSES = frozenset({"highlight", "codehilite", "highlighttable", "codehil
 _FOOTNOTE_CLASSES = frozenset({"footnote", "footnotes"})
 # The parser is fed this much HTML first, then twice as much each round, until it has enough
 # text: most posts are much longer than their excerpt, and parsing is the expensive part.
-_FIRST_CHUNK = 4096
+_FIRST_CHUNK = 2048
 
 
 @dataclass(frozen=True)
