@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import make_config, write
 
+from syndicate.frontmatter import body_of, parse_post
 from syndicate.store import PostChanged, PostStore, StoreError, StoreResult, read_body
 
 GOOD = "---\ntitle: Good post\ndate: 2026-01-11\ncategory: Notes\n---\nHello.\n"
@@ -259,6 +260,24 @@ def test_the_store_keeps_no_bodies_and_reads_a_body_again_only_if_unchanged(stor
     (store / "a.md").unlink()
     with pytest.raises(PostChanged, match=r"^a\.md: cannot be read again: "):
         read_body(store, post)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\ntitle: Given\ndate: 2026-01-02\n---\n# Heading kept\n\nBody.\n",
+        "---\ndate: 2026-01-02\n---\n\n# Heading is the title\n\nBody.\n",
+        "---\ndate: 2026-01-02\n---\nText first.\n\n# Heading is the title, kept\n",
+        "+++\ndate = 2026-01-02\n+++\n# TOML, heading is the title\nBody.\n",
+        '+++\ntitle = "Given"\ndate = 2026-01-02\n+++\n# TOML, heading kept\nBody.\n',
+        "---\ntitle: Given\ndate: 2026-01-02\n---\n#not-a-heading\n",
+    ],
+)
+def test_a_body_read_again_is_the_body_the_post_was_parsed_with(text: str) -> None:
+    data = text.encode()
+    post, problems = parse_post("a.md", data, author="", language="en", timezone=UTC)
+    assert post is not None and post.body is not None, problems
+    assert body_of(data) == post.body
 
 
 @pytest.mark.parametrize(

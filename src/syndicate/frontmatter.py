@@ -91,8 +91,10 @@ def parse_post(
 
 def body_of(data: bytes) -> str:
     """The Markdown body of a post file that parse_post accepted, as its Post would hold it."""
-    fields, body = _split_front_matter(_decode(data))
-    if _text(fields, "title") is None:
+    fence, raw, body = _split_fences(_decode(data))
+    if not body.lstrip().startswith("#"):  # only a heading that opens the post is ever dropped
+        return body
+    if _text(_parse_fields(fence, raw), "title") is None:
         _, body = _title_from_heading(body)
     return body
 
@@ -112,20 +114,29 @@ class _SourceError(Exception):
 
 def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """Split a post into its front matter fields and its Markdown body."""
+    fence, raw, body = _split_fences(text)
+    return _parse_fields(fence, raw), body
+
+
+def _split_fences(text: str) -> tuple[str, str, str]:
+    """(the opening fence, the front matter as written, the body); no fence: ("", "", text)."""
     lines = text.split("\n")
     fence = lines[0].rstrip()
     if fence not in ("---", "+++"):
-        return {}, text
+        return "", "", text
     closers = ("---", "...") if fence == "---" else ("+++",)
     for index in range(1, len(lines)):
         if lines[index].rstrip() in closers:
             break
     else:
         raise _SourceError(1, f"front matter opened with '{fence}' is never closed")
-    raw = "\n".join(lines[1:index])
-    body = "\n".join(lines[index + 1 :])
-    fields = _parse_yaml(raw) if fence == "---" else _parse_toml(raw)
-    return fields, body
+    return fence, "\n".join(lines[1:index]), "\n".join(lines[index + 1 :])
+
+
+def _parse_fields(fence: str, raw: str) -> dict[str, Any]:
+    if not fence:
+        return {}
+    return _parse_yaml(raw) if fence == "---" else _parse_toml(raw)
 
 
 def _parse_yaml(raw: str) -> dict[str, Any]:
