@@ -8,7 +8,8 @@ For each size, on a generated site (bench/gen_store.py), each in fresh processes
   when `syndicate serve` can open its port;
 - rebuilds in the cold run's process: nothing changed, the newest post edited,
   a post added (the newest), that post deleted;
-- peak resident memory of the cold run's process (VmHWM), all of the above included.
+- peak resident memory of the cold run's process (VmHWM), all of the above included,
+  and of its largest worker process (render workers, and forked output workers).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from harness import (
     format_seconds,
     parse_sizes,
     peak_rss_bytes,
+    peak_worker_rss_bytes,
     text_table,
     timed,
 )
@@ -62,6 +64,7 @@ class SizeResult:
     added: Sample = field(default_factory=Sample)
     deleted: Sample = field(default_factory=Sample)
     peak_rss: int = 0  # bytes
+    peak_worker_rss: int = 0  # bytes, the largest worker process
 
 
 # The parent: generates sites, runs children, gathers numbers.
@@ -100,6 +103,7 @@ def run_size(
     _progress(f"build {posts:,}: cold build, then {repeats} of each rebuild")
     cold = ColdReport(**_child(["cold", str(config), "--repeats", str(repeats)], env))
     result.published, result.resources, result.peak_rss = cold.published, cold.resources, cold.peak_rss
+    result.peak_worker_rss = cold.peak_worker_rss
     result.cold.values.append(cold.cold)
     result.unchanged.values.extend(cold.unchanged)
     result.edited.values.extend(cold.edited)
@@ -141,6 +145,7 @@ class ColdReport:
     added: list[float]
     deleted: list[float]
     peak_rss: int
+    peak_worker_rss: int
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,7 @@ def _child_cold(config_path: Path, repeats: int) -> ColdReport:
         added=added,
         deleted=deleted,
         peak_rss=peak_rss_bytes(),
+        peak_worker_rss=peak_worker_rss_bytes(),
     )
 
 
@@ -238,6 +244,9 @@ def table_data(results: list[SizeResult]) -> tuple[list[str], list[list[str]]]:
                 median, best = format_seconds(sample.median), format_seconds(sample.min)
                 rows.append([f"{result.posts:,}", label, median, best, str(len(sample.values))])
         rows.append([f"{result.posts:,}", "peak resident memory", format_bytes(result.peak_rss), "", "1"])
+        if result.peak_worker_rss:
+            peak = format_bytes(result.peak_worker_rss)
+            rows.append([f"{result.posts:,}", "  largest worker process", peak, "", "1"])
     return headers, rows
 
 

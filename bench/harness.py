@@ -46,6 +46,12 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+def peak_worker_rss_bytes() -> int:
+    """The peak resident set size of the largest child process this one waited for (workers)."""
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
 def peak_rss_bytes() -> int:
     """This process's peak resident set size: VmHWM where /proc has it, else getrusage."""
     try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache, partial
 from importlib import metadata, resources
+from itertools import chain
 from pathlib import Path
 from types import MappingProxyType
 
@@ -28,6 +29,7 @@ from syndicate.pages import (
     post_page_output,
     static_outputs,
 )
+from syndicate.parallel import make_in_batches
 from syndicate.posts import Entry, Post, Problem
 from syndicate.render import Renderer
 from syndicate.resource import Resource, Stored, etag_of, make_resource, stored_resource
@@ -233,39 +235,36 @@ class Builder:
         """Resources for outputs no earlier build of this process made: from the disk cache
         where an earlier process made them, else made now (and kept on disk). With a disk
         cache, a batch at a time: a cold site's bytes are never all in memory at once."""
+        outputs = list(wanted.items())
         if self._disk is None:
-            self.made = len(wanted)
+            self.made = len(outputs)
+            made = chain.from_iterable(make_in_batches([output.make for _, output in outputs], _BATCH))
             return {
-                key: make_resource(output.make(), output.media_type, output.last_modified)
-                for key, output in wanted.items()
+                key: make_resource(body, output.media_type, output.last_modified)
+                for (key, output), body in zip(outputs, made, strict=True)
             }
-        self.made = 0
         resources: dict[Hashable, Resource] = {}
         names = {key: hashlib.sha256(f"{self._fingerprint}|{key!r}".encode()).hexdigest() for key in wanted}
-        items = list(wanted.items())
-        for start in range(0, len(items), _BATCH):
-            batch = items[start : start + _BATCH]
-            # An output's ETag is kept beside its body: a restart reads only the ETags.
-            found = self._disk.get_many(_etag_name(names[key]) for key, _ in batch)
-            etags = {
-                key: found[_etag_name(names[key])].decode()
-                for key, _ in batch
-                if _etag_name(names[key]) in found
-            }
-            made: dict[str, bytes] = {}
-            for key, output in batch:
-                if key not in etags:
-                    made[names[key]] = output.make()
-                    etags[key] = etag_of(made[names[key]])
-                    made[_etag_name(names[key])] = etags[key].encode()
-            self.made += len(made) // 2
-            self._disk.put_many(made)
-            for key, output in batch:
-                # Kept on disk; in memory only if the cache could not write it.
-                body = made.get(names[key])
-                content: bytes | Stored = Stored(self._disk, names[key], output.make)
-                if body is not None and not self._disk.usable:
-                    content = body
+        # An output's ETag is kept beside its body: a restart reads only the ETags.
+        tags = {key: _etag_name(name) for key, name in names.items()}
+        found = self._disk.get_many(tags.values())
+        etags = {key: found[tag].decode() for key, tag in tags.items() if tag in found}
+        missing = [(key, output) for key, output in outputs if key not in etags]
+        self.made = len(missing)
+        makers = [partial(_body_and_etag, output) for _, output in missing]
+        for start, batch in zip(range(0, len(missing), _BATCH), make_in_batches(makers, _BATCH), strict=True):
+            made_now = list(zip(missing[start : start + _BATCH], batch, strict=True))
+            rows: dict[str, bytes] = {}
+            for (key, _), (body, etag) in made_now:
+                etags[key] = etag
+                rows[names[key]], rows[_etag_name(names[key])] = body, etag.encode()
+            self._disk.put_many(rows)
+            if not self._disk.usable:  # kept on disk; in memory only if the cache could not write them
+                for (key, output), (body, etag) in made_now:
+                    resources[key] = stored_resource(body, etag, output.media_type, output.last_modified)
+        for key, output in outputs:
+            if key not in resources:
+                content = Stored(self._disk, names[key], output.make)
                 resources[key] = stored_resource(content, etags[key], output.media_type, output.last_modified)
         # With the whole site's names (a first build), what the cache holds beyond them is stale.
         if everything and self._disk.oversized(2 * len(names)):  # a body and an ETag each
@@ -282,6 +281,11 @@ class _Made:
 
 def _etag_name(name: str) -> str:
     return name + ":etag"
+
+
+def _body_and_etag(output: Output) -> tuple[bytes, str]:
+    body = output.make()
+    return body, etag_of(body)
 
 
 def _split_by_date(posts: tuple[Post, ...], now: datetime) -> tuple[tuple[Post, ...], tuple[Post, ...]]:

@@ -9,6 +9,7 @@ failed build.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -68,8 +69,9 @@ class DiskCache:
             return None
         try:
             reader: sqlite3.Connection | None = getattr(self._readers, "db", None)
-            if reader is None:
+            if reader is None or self._readers.pid != os.getpid():  # never one a parent opened (fork)
                 reader = self._readers.db = sqlite3.connect(self.path, isolation_level=None)
+                self._readers.pid = os.getpid()
             row = reader.execute("SELECT value FROM cached WHERE key = ?", (key,)).fetchone()
         except sqlite3.Error as exc:
             if not self._read_failed:  # once, not once per request

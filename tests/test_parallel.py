@@ -1,0 +1,99 @@
+"""A first build's outputs made by forked workers: the same bytes, only when it is safe."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import pytest
+from conftest import make_config
+from test_builder import NOW, fill, same
+
+from syndicate import parallel
+from syndicate.build import Builder
+from syndicate.store import PostStore
+
+needs_fork = pytest.mark.skipif(
+    "fork" not in parallel.multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2,
+    reason="forked workers need fork and two CPUs",
+)
+
+
+def pid_and(number: int) -> tuple[int, int]:
+    return os.getpid(), number
+
+
+def makers(count: int) -> list[Callable[[], tuple[int, int]]]:
+    return [partial(pid_and, number) for number in range(count)]
+
+
+@needs_fork
+def test_outputs_come_back_in_order_from_other_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_PARALLEL_FROM", 10)
+    batches = list(parallel.make_in_batches(makers(25), batch=4))
+    assert [len(batch) for batch in batches] == [4, 4, 4, 4, 4, 4, 1]
+    made = [item for batch in batches for item in batch]
+    assert [number for _, number in made] == list(range(25))
+    assert os.getpid() not in {pid for pid, _ in made}
+
+
+def test_few_outputs_are_made_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_PARALLEL_FROM", 10)
+    made = [item for batch in parallel.make_in_batches(makers(9), batch=4) for item in batch]
+    assert made == [(os.getpid(), number) for number in range(9)]
+
+
+def test_with_another_thread_running_nothing_is_forked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_PARALLEL_FROM", 1)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        made = [item for batch in parallel.make_in_batches(makers(30), batch=4) for item in batch]
+    finally:
+        stop.set()
+        other.join()
+    assert made == [(os.getpid(), number) for number in range(30)]
+
+
+def fail() -> bytes:
+    raise ValueError("a template is broken")
+
+
+@needs_fork
+def test_a_worker_failure_is_raised_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_PARALLEL_FROM", 1)
+    with pytest.raises(ValueError, match="a template is broken"):
+        list(parallel.make_in_batches([fail, fail], batch=1))
+
+
+@needs_fork
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_build_made_by_workers_is_the_build_made_here(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+) -> None:
+    fill(store, 40)
+    config = make_config(store)
+    monkeypatch.setattr(parallel, "_PARALLEL_FROM", 10**9)
+    here = Builder(config, tmp_path / "here" if cached else None).build(PostStore(config).load(), NOW)
+    monkeypatch.setattr(parallel, "_PARALLEL_FROM", 1)
+    contexts: list[str | None] = []
+    get_context = parallel.multiprocessing.get_context
+
+    def counted(method: str | None = None) -> object:
+        contexts.append(method)
+        return get_context(method)
+
+    monkeypatch.setattr(parallel.multiprocessing, "get_context", counted)
+    builder = Builder(config, tmp_path / "forked" if cached else None)
+    forked = builder.build(PostStore(config).load(), NOW)
+    assert "fork" in contexts
+    assert builder.made == len(forked.resources) > 50
+    assert same(forked, here)
+    if cached:  # the workers' bytes are on disk: a restart makes nothing
+        restarted = Builder(config, tmp_path / "forked")
+        assert same(restarted.build(PostStore(config).load(), NOW), here)
+        assert restarted.made == 0
