@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -14,6 +15,7 @@ from test_builder import NOW, fill, same
 
 from syndicate import parallel
 from syndicate.build import Builder
+from syndicate.diskcache import DiskCache
 from syndicate.store import PostStore
 
 needs_fork = pytest.mark.skipif(
@@ -33,16 +35,27 @@ def makers(count: int) -> list[Callable[[], tuple[int, int]]]:
 @needs_fork
 def test_outputs_come_back_in_order_from_other_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "_PARALLEL_FROM", 10)
-    batches = list(parallel.make_in_batches(makers(25), batch=4))
+    batches = list(parallel.make_in_batches(makers(25), 4, list))
     assert [len(batch) for batch in batches] == [4, 4, 4, 4, 4, 4, 1]
     made = [item for batch in batches for item in batch]
     assert [number for _, number in made] == list(range(25))
     assert os.getpid() not in {pid for pid, _ in made}
 
 
+def pids(made: list[tuple[int, int]]) -> tuple[int, set[int]]:
+    return os.getpid(), {pid for pid, _ in made}
+
+
+@needs_fork
+def test_each_batch_is_kept_where_it_was_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_PARALLEL_FROM", 10)
+    for keeper, makers_of_batch in parallel.make_in_batches(makers(20), 5, pids):
+        assert makers_of_batch == {keeper} != {os.getpid()}
+
+
 def test_few_outputs_are_made_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "_PARALLEL_FROM", 10)
-    made = [item for batch in parallel.make_in_batches(makers(9), batch=4) for item in batch]
+    made = [item for batch in parallel.make_in_batches(makers(9), 4, list) for item in batch]
     assert made == [(os.getpid(), number) for number in range(9)]
 
 
@@ -52,7 +65,7 @@ def test_with_another_thread_running_nothing_is_forked(monkeypatch: pytest.Monke
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        made = [item for batch in parallel.make_in_batches(makers(30), batch=4) for item in batch]
+        made = [item for batch in parallel.make_in_batches(makers(30), 4, list) for item in batch]
     finally:
         stop.set()
         other.join()
@@ -67,7 +80,7 @@ def fail() -> bytes:
 def test_a_worker_failure_is_raised_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "_PARALLEL_FROM", 1)
     with pytest.raises(ValueError, match="a template is broken"):
-        list(parallel.make_in_batches([fail, fail], batch=1))
+        list(parallel.make_in_batches([fail, fail], 1, list))
 
 
 @needs_fork
@@ -97,3 +110,25 @@ def test_a_build_made_by_workers_is_the_build_made_here(
         restarted = Builder(config, tmp_path / "forked")
         assert same(restarted.build(PostStore(config).load(), NOW), here)
         assert restarted.made == 0
+
+
+@needs_fork
+def test_what_a_worker_cannot_write_to_the_cache_stays_in_memory(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(store, 40)
+    config = make_config(store)
+    here = Builder(config).build(PostStore(config).load(), NOW)
+    parent = os.getpid()
+
+    def locked(self: DiskCache) -> object:
+        if os.getpid() != parent:
+            raise sqlite3.OperationalError("database is locked")
+        return original(self)
+
+    original = DiskCache._writer
+    monkeypatch.setattr(DiskCache, "_writer", locked)
+    monkeypatch.setattr(parallel, "_PARALLEL_FROM", 1)
+    forked = Builder(config, tmp_path / "cache").build(PostStore(config).load(), NOW)
+    assert same(forked, here)
+    assert all(isinstance(resource.content, bytes) for resource in forked.resources.values())

@@ -226,6 +226,17 @@ class Builder:
         units[name] = _Unit(inputs, outputs, keys, ())
         changed.append(name)
 
+    def _keep(self, made: list[tuple[str, bytes, str]]) -> list[tuple[str, bytes | None]]:
+        """Write made outputs to the disk cache: their ETags, and the bodies it could not
+        keep, which stay in memory instead."""
+        assert self._disk is not None
+        rows: dict[str, bytes] = {}
+        for name, body, etag in made:
+            rows[name], rows[_etag_name(name)] = body, etag.encode()
+        self._disk.put_many(rows)
+        kept = self._disk.usable
+        return [(etag, None if kept else body) for _, body, etag in made]
+
     def _reusable(self, name: _Name) -> dict[Hashable, Resource]:
         """What the unit made last time, by key."""
         known = self._units.get(name)
@@ -238,7 +249,7 @@ class Builder:
         outputs = list(wanted.items())
         if self._disk is None:
             self.made = len(outputs)
-            made = chain.from_iterable(make_in_batches([output.make for _, output in outputs], _BATCH))
+            made = chain.from_iterable(make_in_batches([output.make for _, output in outputs], _BATCH, list))
             return {
                 key: make_resource(body, output.media_type, output.last_modified)
                 for (key, output), body in zip(outputs, made, strict=True)
@@ -251,17 +262,12 @@ class Builder:
         etags = {key: found[tag].decode() for key, tag in tags.items() if tag in found}
         missing = [(key, output) for key, output in outputs if key not in etags]
         self.made = len(missing)
-        makers = [partial(_body_and_etag, output) for _, output in missing]
-        for start, batch in zip(range(0, len(missing), _BATCH), make_in_batches(makers, _BATCH), strict=True):
-            made_now = list(zip(missing[start : start + _BATCH], batch, strict=True))
-            rows: dict[str, bytes] = {}
-            for (key, _), (body, etag) in made_now:
-                etags[key] = etag
-                rows[names[key]], rows[_etag_name(names[key])] = body, etag.encode()
-            self._disk.put_many(rows)
-            if not self._disk.usable:  # kept on disk; in memory only if the cache could not write them
-                for (key, output), (body, etag) in made_now:
-                    resources[key] = stored_resource(body, etag, output.media_type, output.last_modified)
+        makers = [partial(_made, names[key], output) for key, output in missing]
+        kept = chain.from_iterable(make_in_batches(makers, _BATCH, self._keep))
+        for (key, output), (etag, body) in zip(missing, kept, strict=True):
+            etags[key] = etag
+            if body is not None:
+                resources[key] = stored_resource(body, etag, output.media_type, output.last_modified)
         for key, output in outputs:
             if key not in resources:
                 content = Stored(self._disk, names[key], output.make)
@@ -283,9 +289,9 @@ def _etag_name(name: str) -> str:
     return name + ":etag"
 
 
-def _body_and_etag(output: Output) -> tuple[bytes, str]:
+def _made(name: str, output: Output) -> tuple[str, bytes, str]:
     body = output.make()
-    return body, etag_of(body)
+    return name, body, etag_of(body)
 
 
 def _split_by_date(posts: tuple[Post, ...], now: datetime) -> tuple[tuple[Post, ...], tuple[Post, ...]]:

@@ -25,6 +25,7 @@ class DiskCache:
     def __init__(self, folder: Path, name: str) -> None:
         self.path = folder / f"{name}.sqlite3"
         self._db: sqlite3.Connection | None = None
+        self._pid = os.getpid()  # whose connection _db is
         self._readers = threading.local()  # get() from other threads: a connection each
         self._read_failed = False
         try:
@@ -45,8 +46,15 @@ class DiskCache:
             self.path.unlink(missing_ok=True)
             return self._connect()
 
+    def _writer(self) -> sqlite3.Connection | None:
+        """The connection to write with: in a forked worker, one of its own, never the parent's."""
+        if self._db is not None and self._pid != os.getpid():
+            self._db, self._pid = None, os.getpid()  # the parent's: neither used nor closed here
+            self._db = self._connect()
+        return self._db
+
     def _connect(self) -> sqlite3.Connection:
-        # Only the rebuild thread writes, one at a time (the Site holds a lock).
+        # Only the rebuild thread writes (the Site holds a lock), or the workers it forked.
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
@@ -99,9 +107,11 @@ class DiskCache:
         if self._db is None or not items:
             return
         try:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.executemany("INSERT OR REPLACE INTO cached VALUES (?, ?)", items.items())
+            db = self._writer()
+            assert db is not None
+            with db:
+                db.execute("BEGIN")
+                db.executemany("INSERT OR REPLACE INTO cached VALUES (?, ?)", items.items())
         except sqlite3.Error as exc:
             self._disable(f"cache write failed: {exc}")
 

@@ -18,33 +18,37 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # Below this many outputs, starting workers costs more than it saves.
 _PARALLEL_FROM = 2000
 
-# What the workers make: set just before they are forked, so each inherits it.
-_makers: list[Callable[[], object]] = []
+# What the workers do: set just before they are forked, so each inherits it.
+_work: tuple[Sequence[Callable[[], object]], Callable[[list[Any]], object]] = ((), list)
 
 
-def make_in_batches(makers: Sequence[Callable[[], T]], batch: int) -> Iterator[list[T]]:
-    """What each of `makers` makes, in their order, `batch` at a time: on every core
-    when that is safe and worth it."""
+def make_in_batches(
+    makers: Sequence[Callable[[], T]], batch: int, keep: Callable[[list[T]], R]
+) -> Iterator[R]:
+    """`keep` of what `makers` make, `batch` makers at a time, in their order; on every
+    core when that is safe and worth it. `keep` runs where the batch was made, so a
+    worker can store its bytes itself and send back only what the caller needs."""
     workers = min(os.cpu_count() or 1, 8)
     bounds = [(start, min(start + batch, len(makers))) for start in range(0, len(makers), batch)]
     if not _can_fork(len(makers), workers):
         for start, end in bounds:
-            yield [make() for make in makers[start:end]]
+            yield keep([make() for make in makers[start:end]])
         return
-    global _makers
-    _makers = list(makers)
+    global _work
+    _work = (makers, keep)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             yield from pool.imap(_make_slice, bounds)
     finally:
-        _makers = []
+        _work = ((), list)
 
 
 def _can_fork(count: int, workers: int) -> bool:
@@ -56,6 +60,7 @@ def _can_fork(count: int, workers: int) -> bool:
     )
 
 
-def _make_slice(bounds: tuple[int, int]) -> list[object]:
+def _make_slice(bounds: tuple[int, int]) -> object:
+    makers, keep = _work
     start, end = bounds
-    return [make() for make in _makers[start:end]]
+    return keep([make() for make in makers[start:end]])
