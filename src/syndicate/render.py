@@ -114,6 +114,9 @@ _PARALLEL_FROM = 200
 # Rendered posts are written to the disk cache this many at a time, so a cold store's
 # HTML never sits in memory all at once.
 _BATCH = 200
+# Posts sent to a worker at a time: about 0.2 s of work, so that no worker is left
+# with much to do after the others have finished.
+_CHUNK = 20
 # Bump when rendering, the excerpt or the cache's layout changes, so that caches on disk are not reused.
 _FORMAT_VERSION = "3"
 
@@ -223,7 +226,7 @@ class Renderer:
         # A cold store renders on every core. "spawn": the server has threads, which fork does not copy.
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             results = pool.map(
-                _render_job, jobs, chunksize=max(1, min(_BATCH // workers, len(jobs) // (workers * 8)))
+                _render_job, jobs, chunksize=max(1, min(_CHUNK, len(jobs) // (workers * 8)))
             )
             for start in range(0, len(jobs), _BATCH):
                 done = [next(results) for _ in keys[start : start + _BATCH]]
