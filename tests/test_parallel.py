@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from conftest import make_config
+from conftest import make_config, write
 from test_builder import NOW, fill, same
 
 from syndicate import parallel
@@ -22,6 +22,21 @@ needs_fork = pytest.mark.skipif(
     "fork" not in parallel.multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2,
     reason="forked workers need fork and two CPUs",
 )
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """Work of any size goes to workers; the start methods asked for are recorded."""
+    monkeypatch.setattr(parallel, "_PARALLEL_FROM", 1)
+    contexts: list[str | None] = []
+    get_context = parallel.multiprocessing.get_context
+
+    def counted(method: str | None = None) -> object:
+        contexts.append(method)
+        return get_context(method)
+
+    monkeypatch.setattr(parallel.multiprocessing, "get_context", counted)
+    return contexts
 
 
 def pid_and(number: int) -> tuple[int, int]:
@@ -86,24 +101,15 @@ def test_a_worker_failure_is_raised_here(monkeypatch: pytest.MonkeyPatch) -> Non
 @needs_fork
 @pytest.mark.parametrize("cached", [True, False])
 def test_a_build_made_by_workers_is_the_build_made_here(
-    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+    store: Path, tmp_path: Path, request: pytest.FixtureRequest, cached: bool
 ) -> None:
     fill(store, 40)
     config = make_config(store)
-    monkeypatch.setattr(parallel, "_PARALLEL_FROM", 10**9)
     here = Builder(config, tmp_path / "here" if cached else None).build(PostStore(config).load(), NOW)
-    monkeypatch.setattr(parallel, "_PARALLEL_FROM", 1)
-    contexts: list[str | None] = []
-    get_context = parallel.multiprocessing.get_context
-
-    def counted(method: str | None = None) -> object:
-        contexts.append(method)
-        return get_context(method)
-
-    monkeypatch.setattr(parallel.multiprocessing, "get_context", counted)
+    forks = request.getfixturevalue("forks")
     builder = Builder(config, tmp_path / "forked" if cached else None)
     forked = builder.build(PostStore(config).load(), NOW)
-    assert "fork" in contexts
+    assert "fork" in forks
     assert builder.made == len(forked.resources) > 50
     assert same(forked, here)
     if cached:  # the workers' bytes are on disk: a restart makes nothing
@@ -132,3 +138,19 @@ def test_what_a_worker_cannot_write_to_the_cache_stays_in_memory(
     forked = Builder(config, tmp_path / "cache").build(PostStore(config).load(), NOW)
     assert same(forked, here)
     assert all(isinstance(resource.content, bytes) for resource in forked.resources.values())
+
+
+@needs_fork
+def test_a_store_read_by_workers_is_the_store_read_here(store: Path, request: pytest.FixtureRequest) -> None:
+    fill(store, 30)
+    write(store, "broken.md", "---\ntitle: Broken\ndate: someday\n---\n")
+    (store / "pixel.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    config = make_config(store)
+    here = PostStore(config).load()
+    forks = request.getfixturevalue("forks")
+    forked_store = PostStore(config)
+    forked = forked_store.load()
+    assert "fork" in forks
+    assert forked_store.files_read == 32
+    assert (forked.posts, forked.problems, forked.assets) == (here.posts, here.problems, here.assets)
+    assert forked.problems and forked.assets

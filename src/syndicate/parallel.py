@@ -1,15 +1,15 @@
-"""Making a first build's outputs on every core.
+"""A first build's work on every core: reading the store, making the outputs.
 
-A first build makes about one and a half outputs per post, and after the
-renderer's workers are done, that was one process working while the other
-cores waited (about 13 of a 10,000-post build's 60 seconds on 2 cores).
-An output is made by a closure over entries, listings and the configuration,
-which cannot be pickled for spawned workers; forked workers inherit the
-closures as they are. Fork copies only the thread that calls it, so it is
-used only while the process has no other thread: in `syndicate build` and in
-`serve`'s first build, before the server and its schedule start. Anywhere
-else, and for fewer than `_PARALLEL_FROM` outputs, they are made here, one
-by one; the bytes are the same either way.
+After the renderer's workers were done, a 10,000-post first build spent about
+13 seconds making pages and feeds in one process while the other core waited,
+and loading the store took another 2 seconds the same way. That work is done
+by closures over posts, entries, listings and the configuration, which cannot
+be pickled for spawned workers; forked workers inherit them as they are. Fork
+copies only the thread that calls it, so it is used only while the process has
+no other thread: in `syndicate build` and in `serve`'s first build, before the
+server and its schedule start. Anywhere else, and for fewer than
+`_PARALLEL_FROM` items, the work is done here, one item after another; the
+results are the same either way.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Below this many outputs, starting workers costs more than it saves.
+# Below this many items, starting workers costs more than it saves.
 _PARALLEL_FROM = 2000
 
 # What the workers do: set just before they are forked, so each inherits it.

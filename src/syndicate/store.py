@@ -2,7 +2,8 @@
 
 `PostStore.load()` returns every post that could be read, newest first, and
 a problem for every file that could not. It remembers each file's size and
-modification time, so a rebuild reads and parses only the files that changed.
+modification time, so a rebuild reads and parses only the files that changed;
+a first load reads them on every core (see syndicate.parallel).
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, replace
+from functools import partial
+from itertools import chain
 from pathlib import Path
 
 from syndicate.config import Config
 from syndicate.frontmatter import body_of, parse_post
+from syndicate.parallel import make_in_batches
 from syndicate.posts import Post, Problem
 
 ASSET_TYPES = {
@@ -25,6 +29,9 @@ ASSET_TYPES = {
     ".svg": "image/svg+xml",
     ".webp": "image/webp",
 }
+
+
+_BATCH = 500  # files a worker reads at a time
 
 
 class StoreError(Exception):
@@ -93,18 +100,27 @@ class PostStore:
             raise StoreError(f"{self.root}: store path is not a folder")
         seen: dict[str, _Seen] = {}
         walk_problems: list[Problem] = []
-        read: list[str] = []  # the files read again
+        changed: list[tuple[str, str, int, int]] = []  # files to read: source, path, size, mtime
         for source, entry in self._walk(walk_problems):
             try:
                 stat = entry.stat()  # follows a symlink; one system call a file
-                previous = self._seen.get(source)
-                if previous and (previous.size, previous.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-                    seen[source] = previous
-                else:
-                    seen[source] = self._read(source, Path(entry.path), stat.st_size, stat.st_mtime_ns)
-                    read.append(source)
             except OSError as exc:
                 walk_problems.append(Problem(source, 1, f"cannot read file: {exc.strerror or exc}"))
+                continue
+            previous = self._seen.get(source)
+            if previous and (previous.size, previous.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                seen[source] = previous
+            else:
+                changed.append((source, entry.path, stat.st_size, stat.st_mtime_ns))
+        read: list[str] = []  # the files read again
+        readers = [partial(self._read, *file) for file in changed]
+        outcomes = chain.from_iterable(make_in_batches(readers, _BATCH, list))
+        for (source, *_), outcome in zip(changed, outcomes, strict=True):
+            if isinstance(outcome, Problem):
+                walk_problems.append(outcome)
+            else:
+                seen[source] = outcome
+                read.append(source)
         self.files_read = len(read)
         same_files = seen.keys() == self._seen.keys() and walk_problems == self._walked
         result = self._result
@@ -148,11 +164,13 @@ class PostStore:
                 found.append((source, entry))
         return found
 
-    def _read(self, source: str, path: Path, size: int, mtime_ns: int) -> _Seen:
-        data = path.read_bytes()
-        self.files_read += 1
+    def _read(self, source: str, path: str, size: int, mtime_ns: int) -> _Seen | Problem:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            return Problem(source, 1, f"cannot read file: {exc.strerror or exc}")
         if not source.endswith(".md"):
-            asset = Asset("/" + source, data, ASSET_TYPES[path.suffix.lower()])
+            asset = Asset("/" + source, data, ASSET_TYPES[os.path.splitext(path)[1].lower()])
             return _Seen(size, mtime_ns, None, (), asset)
         site = self._config.site
         post, problems = parse_post(
