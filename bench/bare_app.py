@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     app = create_app(load(args.data))
-    # The settings of syndicate.server.serve, less its access log.
+    # The settings of syndicate.server.serve; its access log is written by its app, so none here.
     server = uvicorn.Server(
         uvicorn.Config(
             app,
