@@ -6,6 +6,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
 
@@ -96,6 +97,16 @@ def test_a_worker_failure_is_raised_here(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(parallel, "_PARALLEL_FROM", 1)
     with pytest.raises(ValueError, match="a template is broken"):
         list(parallel.make_in_batches([fail, fail], 1, list))
+
+
+def die() -> bytes:
+    os._exit(1)  # as the OOM killer would end it
+
+
+@needs_fork
+def test_a_worker_that_dies_fails_the_work_instead_of_hanging(forks: list[str | None]) -> None:
+    with pytest.raises(BrokenProcessPool):
+        list(parallel.make_in_batches([die, die, die, die], 1, list))
 
 
 @needs_fork

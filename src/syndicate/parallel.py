@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -44,10 +45,14 @@ def make_in_batches(
         return
     global _work
     _work = (makers, keep)
+    # An executor rather than a Pool: a worker killed (by the OOM killer, say) fails the
+    # build with BrokenProcessPool instead of leaving it waiting forever. With fork it
+    # starts its workers before its own thread.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap(_make_slice, bounds)
+        yield from pool.map(_make_slice, bounds)
     finally:
+        pool.shutdown(cancel_futures=True)
         _work = ((), list)
 
 
@@ -60,7 +65,7 @@ def _can_fork(count: int, workers: int) -> bool:
     )
 
 
-def _make_slice(bounds: tuple[int, int]) -> object:
+def _make_slice(bounds: tuple[int, int]) -> Any:  # what keep returns
     makers, keep = _work
     start, end = bounds
     return keep([make() for make in makers[start:end]])

@@ -225,9 +225,7 @@ class Renderer:
             return
         # A cold store renders on every core. "spawn": the server has threads, which fork does not copy.
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = pool.map(
-                _render_job, jobs, chunksize=max(1, min(_CHUNK, len(jobs) // (workers * 8)))
-            )
+            results = pool.map(_render_job, jobs, chunksize=max(1, min(_CHUNK, len(jobs) // (workers * 8))))
             for start in range(0, len(jobs), _BATCH):
                 done = [next(results) for _ in keys[start : start + _BATCH]]
                 yield dict(zip(keys[start : start + _BATCH], done, strict=True))
