@@ -59,14 +59,15 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-def start(tmp_path: Path, interval: int = 1) -> Server:
-    """Serve a new, empty-config store in `tmp_path/content` (posts may already be there)."""
+def start(tmp_path: Path, interval: int = 1, **environ: str) -> Server:
+    """Serve a new, empty-config store in `tmp_path/content` (posts may already be there);
+    `environ` adds SYNDICATE_* settings."""
     port = free_port()
     store = tmp_path / "content"
     store.mkdir(exist_ok=True)
     config = tmp_path / "syndicate.toml"
     config.write_text(CONFIG.format(port=port, interval=interval), encoding="utf-8")
-    return launch(config, port, store, tmp_path / "server.log")
+    return launch(config, port, store, tmp_path / "server.log", **environ)
 
 
 def launch(config: Path, port: int, store: Path, log: Path, **environ: str) -> Server:

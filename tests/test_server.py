@@ -17,7 +17,7 @@ import httpx2 as httpx
 import pytest
 from conftest import write
 from lxml import etree
-from serving import CONFIG, Server, free_port, launch, start, stop, wait_for
+from serving import CONFIG, Server, free_port, start, stop, wait_for
 
 POST = "---\ntitle: {title}\ndate: {date}\ncategory: Systems\ntags: [python]\n---\n{body}\n"
 
@@ -206,28 +206,20 @@ def test_every_request_has_an_access_line_by_the_time_the_server_stops(tmp_path:
 
 def test_access_log_can_be_turned_off(tmp_path: Path) -> None:
     write(tmp_path / "content", "a.md", POST.format(title="A", date="2026-01-01", body="."))
-    port = free_port()
-    config = tmp_path / "syndicate.toml"
-    config.write_text(CONFIG.format(port=port, interval=60), encoding="utf-8")
-    log = tmp_path / "server.log"
-    server = launch(config, port, tmp_path / "content", log, SYNDICATE_SERVER_ACCESS_LOG="false")
+    server = start(tmp_path, interval=60, SYNDICATE_SERVER_ACCESS_LOG="false")
     try:
         assert server.get("/atom.xml").status_code == 200
     finally:
         stop(server)
-    text = log.read_text()
+    text = server.log.read_text()
     assert "access" not in text and '"GET /' not in text
 
 
 def test_json_logs_one_object_per_line(tmp_path: Path) -> None:
     write(tmp_path / "content", "a.md", POST.format(title="A", date="2026-01-01", body="."))
-    port = free_port()
-    config = tmp_path / "syndicate.toml"
-    config.write_text(CONFIG.format(port=port, interval=60), encoding="utf-8")
-    log = tmp_path / "server.log"
-    server = launch(config, port, tmp_path / "content", log, SYNDICATE_SERVER_LOG_FORMAT="json")
+    server = start(tmp_path, interval=60, SYNDICATE_SERVER_LOG_FORMAT="json")
     server.get("/atom.xml")
     stop(server)
-    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    lines = [json.loads(line) for line in server.log.read_text().splitlines()]
     assert {"time", "level", "logger", "message"} <= set(lines[0])
     assert any('"GET /atom.xml HTTP/1.1" 200' in line["message"] for line in lines)  # the access log
