@@ -25,6 +25,7 @@ from markdown.extensions.toc import slugify_unicode
 from syndicate.config import Config
 from syndicate.diskcache import DiskCache
 from syndicate.excerpt import make_excerpt
+from syndicate.markdown_inline import SkippingInlineExtension
 from syndicate.posts import Entry, Post
 from syndicate.store import read_body
 from syndicate.urls import absolute, post_path
@@ -66,7 +67,8 @@ def markdown_to_html(body: str) -> str:
     converter: markdown.Markdown | None = getattr(_local, "markdown", None)
     if converter is None:
         converter = markdown.Markdown(
-            extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_EXTENSION_CONFIGS
+            extensions=[*MARKDOWN_EXTENSIONS, SkippingInlineExtension()],
+            extension_configs=MARKDOWN_EXTENSION_CONFIGS,
         )
         _local.markdown = converter
     converter.reset()
