@@ -9,7 +9,10 @@ For each size, on a generated site (bench/gen_store.py), each in fresh processes
 - rebuilds in the cold run's process: nothing changed, the newest post edited,
   a post added (the newest), that post deleted;
 - peak resident memory of the cold run's process (VmHWM), all of the above included,
-  and of its largest worker process (render workers, and forked output workers).
+  and of its largest worker process (render workers, and forked output workers);
+- the peak memory of the cold run's processes together: the sum of their proportional
+  set sizes (shared pages counted once), sampled every half second from outside, so
+  the sampling thread does not keep syndicate from forking its workers.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from harness import (
     peak_worker_rss_bytes,
     text_table,
     timed,
+    tree_pss_bytes,
 )
 
 from syndicate.config import load_config
@@ -65,6 +69,7 @@ class SizeResult:
     deleted: Sample = field(default_factory=Sample)
     peak_rss: int = 0  # bytes
     peak_worker_rss: int = 0  # bytes, the largest worker process
+    peak_tree_pss: int = 0  # bytes, the cold run's processes together (sampled)
 
 
 # The parent: generates sites, runs children, gathers numbers.
@@ -101,7 +106,8 @@ def run_size(
         cache.mkdir(parents=True)
 
     _progress(f"build {posts:,}: cold build, then {repeats} of each rebuild")
-    cold = ColdReport(**_child(["cold", str(config), "--repeats", str(repeats)], env))
+    report, result.peak_tree_pss = _child(["cold", str(config), "--repeats", str(repeats)], env)
+    cold = ColdReport(**report)
     result.published, result.resources, result.peak_rss = cold.published, cold.resources, cold.peak_rss
     result.peak_worker_rss = cold.peak_worker_rss
     result.cold.values.append(cold.cold)
@@ -113,19 +119,28 @@ def run_size(
     for number in range(restarts):
         _progress(f"build {posts:,}: restart {number + 1} of {restarts}")
         spawned = time.time()
-        restart = RestartReport(**_child(["restart", str(config)], env))
+        restart = RestartReport(**_child(["restart", str(config)], env)[0])
         result.restart.values.append(restart.ready_at - spawned)
         result.restart_build.values.append(restart.build)
     return result
 
 
-def _child(arguments: list[str], env: dict[str, str]) -> dict[str, Any]:
+def _child(arguments: list[str], env: dict[str, str]) -> tuple[dict[str, Any], int]:
+    """A child's report, and the peak memory of its processes together (see tree_pss_bytes)."""
     command = [PYTHON, str(Path(__file__).resolve()), "--child", *arguments]
-    done = subprocess.run(command, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True, check=False)
-    if done.returncode != 0 or not done.stdout.strip():
-        raise RuntimeError(f"benchmark child {arguments[0]} failed with exit code {done.returncode}")
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return report
+    child = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
+    peak = 0
+    while True:
+        peak = max(peak, tree_pss_bytes(child.pid))
+        try:
+            stdout, _ = child.communicate(timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    if child.returncode != 0 or not stdout.strip():
+        raise RuntimeError(f"benchmark child {arguments[0]} failed with exit code {child.returncode}")
+    report: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    return report, peak
 
 
 def _progress(message: str) -> None:
@@ -247,6 +262,9 @@ def table_data(results: list[SizeResult]) -> tuple[list[str], list[list[str]]]:
         if result.peak_worker_rss:
             peak = format_bytes(result.peak_worker_rss)
             rows.append([f"{result.posts:,}", "  largest worker process", peak, "", "1"])
+        if result.peak_tree_pss:
+            peak = format_bytes(result.peak_tree_pss)
+            rows.append([f"{result.posts:,}", "  all its processes together (PSS)", peak, "", "1"])
     return headers, rows
 
 

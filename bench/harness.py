@@ -52,6 +52,29 @@ def peak_worker_rss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+def tree_pss_bytes(pid: int) -> int:
+    """The proportional set size of a process and all its descendants: the memory they use
+    between them, each page they share counted once. 0 where /proc cannot tell."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += children.get(current, [])
+        try:
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
 def peak_rss_bytes() -> int:
     """This process's peak resident set size: VmHWM where /proc has it, else getrusage."""
     try:

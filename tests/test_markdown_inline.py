@@ -72,7 +72,7 @@ def test_every_inline_pattern_has_its_needs_listed(stock: markdown.Markdown) -> 
 def test_a_pattern_never_matches_text_without_its_needs(stock: markdown.Markdown, name: str) -> None:
     pattern: re.Pattern[str] = stock.inlinePatterns[name].compiled_re
     needs = NEEDS[name]
-    alphabet = list("ab 中\n\\`$[]()!<>@&;#*_^:/.-=\"'") + ["  \n", "http://", "\x02", "\x03"]
+    alphabet = [*"ab 中\n\\`$[]()!<>@&;#*_^:/.-=\"'", "  \n", "http://", "\x02", "\x03"]
     chooser = random.Random(name)
     tried = 0
     while tried < 3000:
