@@ -5,12 +5,15 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 import markdown
 import pytest
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
 
 from syndicate import frontmatter
-from syndicate.markdown_inline import NEEDS
+from syndicate.markdown_inline import NEEDS, SkippingInlineExtension
 from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
 
 EXAMPLE_POSTS = sorted((Path(__file__).parents[1] / "examples" / "site" / "content").rglob("*.md"))
@@ -66,6 +69,23 @@ def test_every_inline_pattern_has_its_needs_listed(stock: markdown.Markdown) -> 
     # A new extension's pattern would still be tried everywhere (the safe default), but
     # it would go unnoticed: list it, or decide it has no needs.
     assert {item.name for item in stock.inlinePatterns._priority} == set(NEEDS)
+
+
+class Shout(InlineProcessor):
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Element, int, int]:
+        element = Element("strong")
+        element.text = m.group(1).upper()
+        return element, m.start(0), m.end(0)
+
+
+class ShoutExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.inlinePatterns.register(Shout(r"%%(.+?)%%"), "shout", 5)
+
+
+def test_a_pattern_not_listed_is_tried_on_every_text() -> None:
+    converter = markdown.Markdown(extensions=[ShoutExtension(), SkippingInlineExtension()])
+    assert converter.convert("plain %%loud%% words") == "<p>plain <strong>LOUD</strong> words</p>"
 
 
 @pytest.mark.parametrize("name", sorted(NEEDS))

@@ -38,7 +38,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "entity": ("&",),
     "em_strong": ("*", "_"),
 }
-# Text without any of these is left as it is without trying a single pattern.
+# Text without any of these is left as it is without trying a single pattern (while every
+# pattern is in the table).
 _ANY_NEED = re.compile("|".join(sorted({re.escape(need) for needs in NEEDS.values() for need in needs})))
 
 
@@ -48,6 +49,7 @@ class SkippingInlineProcessor(InlineProcessor):
     def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
         self._needs: list[tuple[str, ...] | None] = []
+        self._all_listed = False
 
     def run(self, tree: Element, ancestors: list[str] | None = None) -> Element:
         patterns = self.inlinePatterns
@@ -55,12 +57,13 @@ class SkippingInlineProcessor(InlineProcessor):
         for name, needs in NEEDS.items():
             if name in patterns:
                 self._needs[patterns.get_index_for_name(name)] = needs
+        self._all_listed = None not in self._needs
         return super().run(tree, ancestors)
 
     # Replaces InlineProcessor.__handleInline (name-mangled, hence the spelling); the loop is
     # that method's own, plus the skip.
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
-        if isinstance(data, util.AtomicString) or not _ANY_NEED.search(data):
+        if isinstance(data, util.AtomicString) or (self._all_listed and not _ANY_NEED.search(data)):
             return data
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
         start = 0
