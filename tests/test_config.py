@@ -54,6 +54,7 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         {
             "SYNDICATE_SITE_TITLE": "From env",
             "SYNDICATE_FEED_LIMIT": "7",
+            "SYNDICATE_BUILD_WORKERS": "3",
             "SYNDICATE_STORE_PATH": "/srv/content",
             "SYNDICATE_FEED_WEBSUB_HUBS": "https://hub.example/, https://other.example/hub",
             "UNRELATED": "x",
@@ -63,6 +64,7 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     )
     assert config.feed.websub_hubs == ("https://hub.example/", "https://other.example/hub")
     assert (config.site.title, config.feed.limit, config.store.path) == ("From env", 7, Path("/srv/content"))
+    assert config.build.workers == 3
 
 
 @pytest.mark.parametrize(
@@ -78,6 +80,7 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         ("[feed]\nlimit = true\n", {}, "feed.limit: expected an integer"),
         ('[feed]\ncontent = "most"\n', {}, "feed.content: expected one of full, summary"),
         ('[site]\nid_authority = "example.org"\n', {}, "site.id_authority: expected 'domain,YYYY'"),
+        ("[build]\nworkers = -2\n", {}, "build.workers: expected zero or more"),
         ("", {"SYNDICATE_SERVER_PORT": "eighty"}, "server.port: expected an integer"),
         ("", {"SYNDICATE_SERVER_PORT": "70000"}, "server.port: expected a port"),
         ("", {"SYNDICATE_SITE_COLOUR": "red"}, "SYNDICATE_SITE_COLOUR: unknown setting"),

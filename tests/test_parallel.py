@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import threading
@@ -20,8 +21,8 @@ from syndicate.diskcache import DiskCache
 from syndicate.store import PostStore
 
 needs_fork = pytest.mark.skipif(
-    "fork" not in parallel.multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2,
-    reason="forked workers need fork and two CPUs",
+    "fork" not in parallel.multiprocessing.get_all_start_methods() or parallel.worker_count(0) < 2,
+    reason="forked workers need fork and two usable CPUs",
 )
 
 
@@ -51,7 +52,7 @@ def makers(count: int) -> list[Callable[[], tuple[int, int]]]:
 @needs_fork
 def test_outputs_come_back_in_order_from_other_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "_PARALLEL_FROM", 10)
-    batches = list(parallel.make_in_batches(makers(25), 4, list))
+    batches = list(parallel.make_in_batches(makers(25), 4, list, 2))
     assert [len(batch) for batch in batches] == [4, 4, 4, 4, 4, 4, 1]
     made = [item for batch in batches for item in batch]
     assert [number for _, number in made] == list(range(25))
@@ -65,14 +66,65 @@ def pids(made: list[tuple[int, int]]) -> tuple[int, set[int]]:
 @needs_fork
 def test_each_batch_is_kept_where_it_was_made(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "_PARALLEL_FROM", 10)
-    for keeper, makers_of_batch in parallel.make_in_batches(makers(20), 5, pids):
+    for keeper, makers_of_batch in parallel.make_in_batches(makers(20), 5, pids, 2):
         assert makers_of_batch == {keeper} != {os.getpid()}
 
 
 def test_few_outputs_are_made_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "_PARALLEL_FROM", 10)
-    made = [item for batch in parallel.make_in_batches(makers(9), 4, list) for item in batch]
+    made = [item for batch in parallel.make_in_batches(makers(9), 4, list, 2) for item in batch]
     assert made == [(os.getpid(), number) for number in range(9)]
+
+
+def test_one_worker_makes_everything_here(forks: list[str | None]) -> None:
+    made = [item for batch in parallel.make_in_batches(makers(30), 4, list, 1) for item in batch]
+    assert made == [(os.getpid(), number) for number in range(30)]
+    assert forks == []
+
+
+def quota_files(folder: Path, *texts: str) -> tuple[Path, ...]:
+    paths = tuple(folder / f"quota{number}" for number in range(len(texts)))
+    for path, text in zip(paths, texts, strict=True):
+        path.write_text(text)
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("v2", "v1", "workers"),
+    [
+        (None, None, 6),  # no container limit: the CPUs it may run on
+        (("150000 100000\n",), None, 2),  # cgroup v2: 1.5 CPUs, rounded up
+        (("max 100000\n",), None, 6),
+        (("20000 100000\n",), None, 1),  # a fifth of a CPU still gets one worker
+        (None, ("300000\n", "100000\n"), 3),  # cgroup v1
+        (None, ("-1\n", "100000\n"), 6),
+        (("garbled\n",), ("200000\n", "100000\n"), 2),  # an unreadable v2 file: v1 is asked
+    ],
+)
+def test_workers_follow_the_cpus_this_process_may_use(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    v2: tuple[str] | None,
+    v1: tuple[str, str] | None,
+    workers: int,
+) -> None:
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(6)), raising=False)
+    (tmp_path / "v2").mkdir()
+    (tmp_path / "v1").mkdir()
+    quotas = (
+        quota_files(tmp_path / "v2", *v2) if v2 else (tmp_path / "v2" / "absent",),
+        quota_files(tmp_path / "v1", *v1) if v1 else (tmp_path / "v1" / "absent", tmp_path / "v1" / "absent"),
+    )
+    monkeypatch.setattr(parallel, "_CPU_QUOTAS", quotas)
+    assert parallel.worker_count(0) == workers
+    assert parallel.worker_count(4) == 4  # build.workers, when set, is taken as it is
+
+
+def test_no_more_than_eight_workers_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    monkeypatch.setattr(parallel, "_CPU_QUOTAS", ())
+    assert parallel.worker_count(0) == 8
+    assert parallel.worker_count(12) == 12
 
 
 def test_with_another_thread_running_nothing_is_forked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -81,7 +133,7 @@ def test_with_another_thread_running_nothing_is_forked(monkeypatch: pytest.Monke
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        made = [item for batch in parallel.make_in_batches(makers(30), 4, list) for item in batch]
+        made = [item for batch in parallel.make_in_batches(makers(30), 4, list, 2) for item in batch]
     finally:
         stop.set()
         other.join()
@@ -96,7 +148,7 @@ def fail() -> bytes:
 def test_a_worker_failure_is_raised_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "_PARALLEL_FROM", 1)
     with pytest.raises(ValueError, match="a template is broken"):
-        list(parallel.make_in_batches([fail, fail], 1, list))
+        list(parallel.make_in_batches([fail, fail], 1, list, 2))
 
 
 def die() -> bytes:
@@ -106,7 +158,7 @@ def die() -> bytes:
 @needs_fork
 def test_a_worker_that_dies_fails_the_work_instead_of_hanging(forks: list[str | None]) -> None:
     with pytest.raises(BrokenProcessPool):
-        list(parallel.make_in_batches([die, die, die, die], 1, list))
+        list(parallel.make_in_batches([die, die, die, die], 1, list, 2))
 
 
 @needs_fork
@@ -127,6 +179,15 @@ def test_a_build_made_by_workers_is_the_build_made_here(
         restarted = Builder(config, tmp_path / "forked")
         assert same(restarted.build(PostStore(config).load(), NOW), here)
         assert restarted.made == 0
+
+
+def test_build_workers_1_builds_in_one_process(store: Path, tmp_path: Path, forks: list[str | None]) -> None:
+    fill(store, 40)
+    config = make_config(store)
+    config = dataclasses.replace(config, build=dataclasses.replace(config.build, workers=1))
+    built = Builder(config, tmp_path / "cache").build(PostStore(config).load(), NOW)
+    assert forks == []
+    assert same(built, Builder(config).build(PostStore(config).load(), NOW))
 
 
 @needs_fork

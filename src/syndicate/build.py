@@ -29,7 +29,7 @@ from syndicate.pages import (
     post_page_output,
     static_outputs,
 )
-from syndicate.parallel import make_in_batches
+from syndicate.parallel import make_in_batches, worker_count
 from syndicate.posts import Entry, Post, Problem
 from syndicate.render import Renderer
 from syndicate.resource import Resource, Stored, etag_of, make_resource, stored_resource
@@ -78,6 +78,7 @@ class Builder:
         # What earlier processes made, so a restart makes nothing that did not change.
         self._disk = DiskCache(cache_dir, "outputs") if cache_dir is not None else None
         self._fingerprint = _code_fingerprint() + repr(config)
+        self._workers = worker_count(config.build.workers)
         self._units: dict[_Name, _Unit] = {}  # what the last build made, by unit
         self._listed: tuple[list[Entry], Listings] | None = None  # the last entries, grouped
         self.made = 0  # resources the last build had to make (the rest were reused)
@@ -249,7 +250,9 @@ class Builder:
         outputs = list(wanted.items())
         if self._disk is None:
             self.made = len(outputs)
-            made = chain.from_iterable(make_in_batches([output.make for _, output in outputs], _BATCH, list))
+            made = chain.from_iterable(
+                make_in_batches([output.make for _, output in outputs], _BATCH, list, self._workers)
+            )
             return {
                 key: make_resource(body, output.media_type, output.last_modified)
                 for (key, output), body in zip(outputs, made, strict=True)
@@ -263,7 +266,7 @@ class Builder:
         missing = [(key, output) for key, output in outputs if key not in etags]
         self.made = len(missing)
         makers = [partial(_made, names[key], output) for key, output in missing]
-        kept = chain.from_iterable(make_in_batches(makers, _BATCH, self._keep))
+        kept = chain.from_iterable(make_in_batches(makers, _BATCH, self._keep, self._workers))
         for (key, output), (etag, body) in zip(missing, kept, strict=True):
             etags[key] = etag
             if body is not None:

@@ -73,6 +73,7 @@ class PageConfig:
 class BuildConfig:
     interval: int = 60  # seconds between rebuilds
     cache_dir: Path = Path(".cache")  # rendered posts, kept across restarts
+    workers: int = 0  # processes for a first build; 0: one per usable CPU, up to 8
 
 
 @dataclass(frozen=True)
@@ -314,6 +315,7 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "feed.websub_hubs": _each_url,
     "page.per_page": _positive,
     "build.interval": _positive,
+    "build.workers": _not_negative,
     "server.port": _port,
     "server.feed_max_age": _not_negative,
     "server.page_max_age": _not_negative,

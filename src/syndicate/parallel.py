@@ -14,11 +14,13 @@ results are the same either way.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -26,18 +28,49 @@ R = TypeVar("R")
 
 # Below this many items, starting workers costs more than it saves.
 _PARALLEL_FROM = 2000
+# Workers when `build.workers` is 0: one per usable CPU, up to this many.
+_MAX_AUTO_WORKERS = 8
+# A container's CPU limit: cgroup v2, then v1 (each "quota period" in microseconds).
+_CPU_QUOTAS = (
+    (Path("/sys/fs/cgroup/cpu.max"),),
+    (Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")),
+)
 
 # What the workers do: set just before they are forked, so each inherits it.
 _work: tuple[Sequence[Callable[[], object]], Callable[[list[Any]], object]] = ((), list)
 
 
+def worker_count(setting: int) -> int:
+    """Processes for a first build: `build.workers`, or with 0 one per CPU this process may
+    use (its CPU affinity, and its container's CPU limit), at most 8.
+
+    os.cpu_count() would count the host's CPUs in a container limited to fewer, and each
+    worker of a large first build holds hundreds of MiB (pages of the parent it touches
+    become its own)."""
+    if setting > 0:
+        return setting
+    return min(_usable_cpus(), _MAX_AUTO_WORKERS)
+
+
+def _usable_cpus() -> int:
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    for files in _CPU_QUOTAS:
+        try:
+            quota, period = " ".join(path.read_text() for path in files).split()
+            if quota not in ("max", "-1"):
+                count = min(count, max(1, math.ceil(int(quota) / int(period))))
+        except (OSError, ValueError, ZeroDivisionError):
+            continue  # not there, or not as documented
+        break
+    return count
+
+
 def make_in_batches(
-    makers: Sequence[Callable[[], T]], batch: int, keep: Callable[[list[T]], R]
+    makers: Sequence[Callable[[], T]], batch: int, keep: Callable[[list[T]], R], workers: int
 ) -> Iterator[R]:
-    """`keep` of what `makers` make, `batch` makers at a time, in their order; on every
-    core when that is safe and worth it. `keep` runs where the batch was made, so a
+    """`keep` of what `makers` make, `batch` makers at a time, in their order; in `workers`
+    processes when that is safe and worth it. `keep` runs where the batch was made, so a
     worker can store its bytes itself and send back only what the caller needs."""
-    workers = min(os.cpu_count() or 1, 8)
     bounds = [(start, min(start + batch, len(makers))) for start in range(0, len(makers), batch)]
     if not _can_fork(len(makers), workers):
         for start, end in bounds:

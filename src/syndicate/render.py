@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -26,6 +25,7 @@ from syndicate.config import Config
 from syndicate.diskcache import DiskCache
 from syndicate.excerpt import make_excerpt
 from syndicate.markdown_inline import SkippingInlineExtension
+from syndicate.parallel import worker_count
 from syndicate.posts import Entry, Post
 from syndicate.store import read_body
 from syndicate.urls import absolute, post_path
@@ -142,6 +142,7 @@ class Renderer:
         self._entries: dict[tuple[str, str], tuple[Entry, str]] = {}  # post version -> (entry, render key)
         self._disk = DiskCache(cache_dir, "rendered") if cache_dir is not None else None
         self.rendered = 0  # how many posts the last entries() call had to render
+        self._workers = worker_count(config.build.workers)
 
     def entries(self, posts: list[Post], root: Path | None = None) -> list[Entry]:
         """An Entry for each post; `root` is the store's folder, where posts without a
@@ -219,7 +220,7 @@ class Renderer:
         """(html, excerpt) by render key, a batch at a time."""
         keys = list(todo)
         jobs: list[_Job] = [(post, root, url, self._excerpt) for post, url in todo.values()]
-        workers = min(os.cpu_count() or 1, 8)
+        workers = self._workers
         if len(jobs) < _PARALLEL_FROM or workers == 1:
             for start in range(0, len(jobs), _BATCH):
                 done = [_render_job(job) for job in jobs[start : start + _BATCH]]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from syndicate.config import Config
 from syndicate.frontmatter import body_of, parse_post
-from syndicate.parallel import make_in_batches
+from syndicate.parallel import make_in_batches, worker_count
 from syndicate.posts import Post, Problem
 
 ASSET_TYPES = {
@@ -114,7 +114,8 @@ class PostStore:
                 changed.append((source, entry.path, stat.st_size, stat.st_mtime_ns))
         read: list[str] = []  # the files read again
         readers = [partial(self._read, *file) for file in changed]
-        outcomes = chain.from_iterable(make_in_batches(readers, _BATCH, list))
+        workers = worker_count(self._config.build.workers)
+        outcomes = chain.from_iterable(make_in_batches(readers, _BATCH, list, workers))
         for (source, *_), outcome in zip(changed, outcomes, strict=True):
             if isinstance(outcome, Problem):
                 walk_problems.append(outcome)
