@@ -156,6 +156,15 @@ if ! out=$("${P[@]}" run --rm "${LIMITS[@]}" --network none --read-only --read-o
 fi
 pass "IMAGE build --out /tmp/out works on a read-only root: $(printf '%s\n' "$out" | tail -n 1)"
 
+# A container limited to one CPU gets one first-build worker, however many the host has.
+probe='from syndicate.parallel import worker_count; print(worker_count(0))'
+if ! out=$("${P[@]}" run --rm "${LIMITS[@]}" --network none --read-only --cpus 1 \
+  --entrypoint python "$IMAGE" -c "$probe" 2>&1) || [[ $(printf '%s\n' "$out" | tail -n 1) != 1 ]]; then
+  printf '%s\n' "$out" | tail -n 20 >&2
+  fail "with --cpus 1, a first build would not use exactly one worker: $(printf '%s\n' "$out" | tail -n 1)"
+fi
+pass "with --cpus 1 a first build uses one worker (the host has $(nproc) CPUs)"
+
 # The service: read-only root and only a tmpfs /tmp writable, no capabilities, the posts
 # from a host folder, rebuilding every second. slirp4netns networking: the published port
 # is relayed from the host's loopback into the container's own network namespace, so no
