@@ -188,6 +188,11 @@ def test_build_workers_1_builds_in_one_process(store: Path, tmp_path: Path, fork
     built = Builder(config, tmp_path / "cache").build(PostStore(config).load(), NOW)
     assert forks == []
     assert same(built, Builder(config).build(PostStore(config).load(), NOW))
+    # Another worker count leaves the outputs on disk as good as they were.
+    config = dataclasses.replace(config, build=dataclasses.replace(config.build, workers=3))
+    restarted = Builder(config, tmp_path / "cache")
+    assert same(restarted.build(PostStore(config).load(), NOW), built)
+    assert restarted.made == 0
 
 
 @needs_fork
