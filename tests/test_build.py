@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import email.utils
+import fcntl
 import gzip
 import hashlib
 import json
@@ -18,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +41,7 @@ from syndicate.posts import Post
 from syndicate.resource import Resource
 from syndicate.store import PostStore, StoreResult
 from syndicate.urls import slugify
+from syndicate.writer import write_build
 
 CONTENT = EXAMPLE_CONFIG.parent / "content"
 BASE = "http://127.0.0.1:8000/"
@@ -705,6 +708,23 @@ def test_build_command_writes_the_build_and_replaces_it_atomically(
     assert out.resolve() != first_target and not first_target.exists()
     assert list(builds.iterdir()) == [out.resolve()]
     assert_tree_is_build(out, clock_build)
+
+
+def test_a_second_writer_to_the_same_place_waits_for_the_first(tmp_path: Path, clock_build: Build) -> None:
+    out = tmp_path / "public"
+    builds = tmp_path / "public.builds"
+    builds.mkdir()
+    first = os.open(builds, os.O_RDONLY)
+    fcntl.flock(first, fcntl.LOCK_EX)  # as a `build --out` in the middle of writing holds it
+    second = threading.Thread(target=write_build, args=(clock_build, out))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive() and not out.exists()
+    os.close(first)
+    second.join(30)
+    assert not second.is_alive()
+    assert_tree_is_build(out, clock_build)
+    assert list(builds.iterdir()) == [out.resolve()]
 
 
 def test_check_command_summarises_the_example(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ the new one, never a mix. Older copies are removed afterwards.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
@@ -50,6 +51,18 @@ def _write(build: Build, out: Path) -> Path:
         out.rmdir()  # empty (check_target made sure)
     builds = out.with_name(out.name + ".builds")
     builds.mkdir(parents=True, exist_ok=True)
+    # Two `build --out` into the same place (a cron job overtaking a slow run) take turns:
+    # the clean-up below would otherwise remove the folder the other one is writing, or
+    # has just pointed `out` to.
+    lock = os.open(builds, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _write_locked(build, out, builds)
+    finally:
+        os.close(lock)  # and with it the lock
+
+
+def _write_locked(build: Build, out: Path, builds: Path) -> Path:
     target = Path(tempfile.mkdtemp(prefix="build-", dir=builds))
     folders = {str(target)}
     for path, resource in build.resources.items():
