@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,6 +95,23 @@ def test_a_restart_reuses_outputs_from_the_disk_cache(store: Path, tmp_path: Pat
     write(store, "p005.md", POST.format(title="Post 5 edited", day=6, category="c2", tag=0, body="New"))
     edited = Builder(config, tmp_path / "cache").build(PostStore(config).load(), NOW)
     assert same(edited, make_build(PostStore(config).load(), config, NOW))
+
+
+@pytest.mark.parametrize(
+    ("section", "setting", "value"),
+    [("server", "port", 8123), ("server", "log_format", "json"), ("build", "interval", 5)],
+)
+def test_settings_outputs_are_not_made_from_leave_the_disk_cache_warm(
+    store: Path, tmp_path: Path, section: str, setting: str, value: object
+) -> None:
+    fill(store, 30)
+    config = make_config(store)
+    first = Builder(config, tmp_path / "cache").build(PostStore(config).load(), NOW)
+    changed = dataclasses.replace(getattr(config, section), **{setting: value})
+    config = dataclasses.replace(config, **{section: changed})
+    restarted = Builder(config, tmp_path / "cache")
+    assert same(restarted.build(PostStore(config).load(), NOW), first)
+    assert restarted.made == 0
 
 
 def test_a_post_saved_during_a_rebuild_is_built_in_its_new_version(

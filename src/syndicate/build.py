@@ -7,7 +7,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache, partial
 from importlib import metadata, resources
@@ -77,10 +77,11 @@ class Builder:
         self.renderer = Renderer(config, cache_dir)
         # What earlier processes made, so a restart makes nothing that did not change.
         self._disk = DiskCache(cache_dir, "outputs") if cache_dir is not None else None
-        # How many processes make the outputs does not change them: a new worker count must
-        # not make a large site's next start remake everything.
-        outputs_depend_on = replace(config, build=replace(config.build, workers=0))
-        self._fingerprint = _code_fingerprint() + repr(outputs_depend_on)
+        # Outputs are made from these sections only. How the server runs and the build is
+        # scheduled (port, logs, interval, workers) must not make a large site's next start
+        # remake everything.
+        made_from = (config.site, config.store, config.excerpt, config.feed, config.page)
+        self._fingerprint = _code_fingerprint() + repr(made_from)
         self._workers = worker_count(config.build.workers)
         self._units: dict[_Name, _Unit] = {}  # what the last build made, by unit
         self._listed: tuple[list[Entry], Listings] | None = None  # the last entries, grouped
