@@ -88,6 +88,7 @@ class PostStore:
     def __init__(self, config: Config) -> None:
         self.root = config.store.path
         self._config = config
+        self._workers = worker_count(config.build.workers)  # for a first load
         self._seen: dict[str, _Seen] = {}
         self._walked: list[Problem] = []  # problems of the last walk itself
         self._result: StoreResult | None = None  # returned again while no file changes
@@ -114,8 +115,7 @@ class PostStore:
                 changed.append((source, entry.path, stat.st_size, stat.st_mtime_ns))
         read: list[str] = []  # the files read again
         readers = [partial(self._read, *file) for file in changed]
-        workers = worker_count(self._config.build.workers)
-        outcomes = chain.from_iterable(make_in_batches(readers, _BATCH, list, workers))
+        outcomes = chain.from_iterable(make_in_batches(readers, _BATCH, list, self._workers))
         for (source, *_), outcome in zip(changed, outcomes, strict=True):
             if isinstance(outcome, Problem):
                 walk_problems.append(outcome)
