@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import EXAMPLE_CONFIG, REPO
+from playwright._impl._driver import compute_driver_executable
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
@@ -67,6 +69,16 @@ def chromium_or_skip() -> str:
     return found
 
 
+def check_driver_runs() -> None:
+    """Fail with the reason when Playwright's bundled node cannot run (it needs libatomic1),
+    which Playwright itself reports only as "Connection closed while reading from the driver"."""
+    node, _ = compute_driver_executable()
+    done = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
+        pytest.fail(f"Playwright's node ({node}) cannot run: {reason} (make system-deps installs libatomic1)")
+
+
 def example_server(folder: Path, **env: str) -> Server:
     """The example site served on a free port, with `env` overriding its configuration."""
     port = free_port()
@@ -100,6 +112,7 @@ def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = chromium_or_skip()
+    check_driver_runs()
     playwright: Playwright = sync_playwright().start()
     try:
         launched = playwright.chromium.launch(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from importlib.util import find_spec
 
 import uvicorn
 
@@ -27,12 +28,16 @@ def serve(
         return 1
     access_log = AccessLog(handler) if config.server.access_log else None
     app = create_app(site, access_log)  # its lifespan runs the rebuild schedule
+    http, loop = server_stack()
+    log.info("serving with uvicorn on %s and %s", http, loop)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             host=host or config.server.host,
             port=config.server.port if port is None else port,
             proxy_headers=False,  # forwarded headers never change an output
+            http=http,
+            loop=loop,
             server_header=False,
             timeout_graceful_shutdown=3,
             log_config=None,
@@ -41,3 +46,11 @@ def serve(
     )
     server.run()
     return 0 if server.started else 1
+
+
+def server_stack() -> tuple[str, str]:
+    """uvicorn's fastest HTTP parser and event loop, or its pure-Python ones where a platform
+    has no wheel for httptools or uvloop (both are dependencies where they have one)."""
+    http = "httptools" if find_spec("httptools") else "h11"
+    loop = "uvloop" if find_spec("uvloop") else "asyncio"
+    return http, loop

@@ -42,6 +42,22 @@ class PostChanged(StoreError):
     """A post's file changed (or went) between loading the store and reading its body."""
 
 
+def create_missing_store(root: Path) -> bool:
+    """Make the store folder of a new site, empty; True if it was made.
+
+    Only at the start of a command, never during a rebuild: a store that goes missing under
+    a running server is an error that keeps the last good Build serving, not an empty site.
+    Only the last folder is made, so a path with a wrong parent still fails as missing.
+    """
+    if root.exists() or not root.parent.is_dir():
+        return False
+    try:
+        root.mkdir()
+    except OSError as exc:
+        raise StoreError(f"{root}: store folder does not exist and cannot be made: {exc.strerror}") from exc
+    return True
+
+
 @dataclass(frozen=True)
 class Asset:
     """A file served as it is, at "/" + its store-relative path."""
