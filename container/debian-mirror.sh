@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by container/make-base.sh and container/fresh-test.sh: which Debian mirror to
 # debootstrap from, and the apt sources a Debian system made from it gets.
 

@@ -173,36 +173,61 @@ unmount_root() {
   [ -z "$(root_mounts)" ]
 }
 
-cleanup() {
-  local status=$? left
-  trap - EXIT INT TERM
-  if [ -n "$root" ]; then
-    left=$(kill_root_pids)
-    [ -z "$left" ] || printf 'fresh-test: ended what still ran in the root:\n%s\n' "$left" >&2
-    if ! unmount_root; then
-      printf 'fresh-test: error: could not unmount:\n%s\n' "$(root_mounts)" >&2
-      status=1
-    elif [ "${FRESH_KEEP:-0}" = 1 ]; then
-      printf 'fresh-test: kept the root %s and the logs %s\n' "$root" "$work/logs" >&2
-    else
-      # --one-file-system: whatever could still be mounted in there is never walked into.
-      rm -rf --one-file-system "$root"
-    fi
+# dispose_root: end what runs in $root, unmount it and delete it (keep it, unmounted, with
+# FRESH_KEEP=1). Returns 1, and leaves it, when something stays mounted.
+dispose_root() {
+  local left
+  [ -n "$root" ] && [ -d "$root" ] || return 0
+  left=$(kill_root_pids)
+  [ -z "$left" ] || printf 'fresh-test: ended what still ran in the root:\n%s\n' "$left" >&2
+  if ! unmount_root; then
+    printf 'fresh-test: error: could not unmount:\n%s\n' "$(root_mounts)" >&2
+    return 1
   fi
+  if [ "${FRESH_KEEP:-0}" = 1 ]; then
+    printf 'fresh-test: kept the root %s (unmounted) and the logs %s\n' "$root" "$work/logs" >&2
+  else
+    # --one-file-system: whatever could still be mounted in there is never walked into.
+    rm -rf --one-file-system "$root"
+  fi
+}
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  dispose_root || status=1
   if [ -n "$work" ] && [ "${FRESH_KEEP:-0}" != 1 ] && [ -z "$(root_mounts)" ]; then
     if [ "$status" = 0 ]; then
       rm -rf --one-file-system "$work"
     else
+      rm -f "$work/owner"
       printf 'fresh-test: the logs are kept in %s\n' "$work/logs" >&2
     fi
   fi
   exit "$status"
 }
 
+# A run killed outright (SIGKILL, a stopped machine) could not clean up: its folder still
+# has its owner file ("pid start-time") and maybe a mounted root. The next run ends its
+# processes, unmounts and deletes that root, and keeps its logs.
+owner_of() { awk -v pid="$1" '{ print pid, $22 }' "/proc/$1/stat" 2>/dev/null || true; }
+tidy_killed_runs() {
+  local dir owner root
+  for dir in /var/tmp/syndicate-fresh.*; do
+    [ -f "$dir/owner" ] || continue
+    owner=$(cat "$dir/owner")
+    [ "$(owner_of "${owner%% *}")" != "$owner" ] || continue  # still running
+    root=$dir/root
+    if FRESH_KEEP=0 dispose_root; then
+      rm -f "$dir/owner"
+      say "cleaned up after a run that was killed: $dir (its logs are kept)"
+    fi
+  done
+}
+
 # ----------------------------------------------------------------- running in the root
 # in_root COMMAND: COMMAND in a login shell in the root, in a clean environment: nothing of
 # this machine's (its Python, PIP_* variables, pip.conf, PATH) reaches it. CI is passed on
-# when set. Killed after STEP_TIMEOUT seconds.
+# when set. Killed (its process group) after STEP_TIMEOUT seconds.
 root_env() {
   printf '%s\0' env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb \
     "PATH=$ROOT_PATH" LANG=C.UTF-8
@@ -212,9 +237,10 @@ root_env() {
 in_root() {
   local -a cmd
   mapfile -d '' cmd < <(root_env)
-  # --foreground: in the caller's process group, so a Ctrl-C of the caller reaches it too;
-  # what outlives it in the root is ended by kill_root_pids.
-  timeout --foreground --kill-after=20 "$STEP_TIMEOUT" "${cmd[@]}" "$1" </dev/null
+  # In the background and waited for: a signal to this script then runs its trap at once,
+  # not when the step is over (cleanup ends what runs in the root).
+  timeout --kill-after=20 "$STEP_TIMEOUT" "${cmd[@]}" "$1" </dev/null &
+  wait "$!"
 }
 # run_in_root WHAT COMMAND: in_root COMMAND into the step's log; FAIL with WHAT on error.
 run_in_root() {
@@ -297,7 +323,9 @@ repo=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null) \
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+tidy_killed_runs
 work=$(mktemp -d /var/tmp/syndicate-fresh.XXXXXX)
+owner_of $$ >"$work/owner"
 mkdir "$work/logs"
 mirror=$(debian_mirror)
 arch=$(dpkg --print-architecture)
@@ -424,6 +452,8 @@ while :; do
   fi
   sleep 1
 done
+in_root "test -x $CLONE/.venv/bin/syndicate && test ! -e $CLONE/.venv/bin/pytest" \
+  || fail "make serve: the README says it installs what serving needs, but .venv has the test tools (pytest) or no syndicate"
 done_ "make serve answered http://127.0.0.1:$PORT/atom.xml: $answer"
 
 # Ctrl-C: SIGINT to the whole foreground process group (make and the server).
