@@ -59,28 +59,32 @@ SERVE_TIMEOUT=900  # make serve's first run: the venv, pip install, the first bu
 STOP_TIMEOUT=15    # Ctrl-C to every process gone
 
 T0=$SECONDS
+# The script's own stdout and stderr as fds 3 and 4: what it says reaches them even from a
+# trap that runs while a step's output goes to that step's log. Closed for the root's
+# processes, so none of them keeps the caller's output open.
+exec 3>&1 4>&2
 work=""      # /var/tmp/syndicate-fresh.XXXXXX: root/, logs/
 root=""      # the Debian root being tested
 log=""       # the current step's log, shown on failure
 step_t=0     # the current step's start
 timings=()   # "step N s", for the summary
 
-say() { printf 'fresh-test [%3ds]: %s\n' "$((SECONDS - T0))" "$*"; }
+say() { printf 'fresh-test [%3ds]: %s\n' "$((SECONDS - T0))" "$*" >&3; }
 fail() {
-  printf 'FAIL: %s\n' "$*" >&2
+  printf 'FAIL: %s\n' "$*" >&4
   if [ -n "$log" ] && [ -s "$log" ]; then
-    printf -- '--- last lines of %s:\n' "${log##*/}" >&2
-    tail -n "${FAIL_LINES:-40}" "$log" >&2
-    printf -- '---\n' >&2
+    printf -- '--- last lines of %s:\n' "${log##*/}" >&4
+    tail -n "${FAIL_LINES:-40}" "$log" >&4
+    printf -- '---\n' >&4
   fi
   exit 1
 }
 skip() {
   if [ "${CI:-}" = true ]; then
-    printf 'FAIL: skip is not allowed under CI=true: %s\n' "$*" >&2
+    printf 'FAIL: skip is not allowed under CI=true: %s\n' "$*" >&4
     exit 1
   fi
-  printf 'fresh-test: skip: %s\n' "$*"
+  printf 'fresh-test: skip: %s\n' "$*" >&3
   exit "$SKIP"
 }
 # start NAME: a new step with its own log in logs/; done_ MESSAGE: it passed.
@@ -133,7 +137,7 @@ check_no_leftovers() {
   local left
   left=$(kill_root_pids)
   [ -z "$left" ] || printf 'fresh-test: warning: still running in the root after %s (ended now):\n%s\n' \
-    "$1" "$left" >&2
+    "$1" "$left" >&4
 }
 
 # ------------------------------------------------------------------------------ mounts
@@ -179,13 +183,13 @@ dispose_root() {
   local left
   [ -n "$root" ] && [ -d "$root" ] || return 0
   left=$(kill_root_pids)
-  [ -z "$left" ] || printf 'fresh-test: ended what still ran in the root:\n%s\n' "$left" >&2
+  [ -z "$left" ] || printf 'fresh-test: ended what still ran in the root:\n%s\n' "$left" >&4
   if ! unmount_root; then
-    printf 'fresh-test: error: could not unmount:\n%s\n' "$(root_mounts)" >&2
+    printf 'fresh-test: error: could not unmount:\n%s\n' "$(root_mounts)" >&4
     return 1
   fi
   if [ "${FRESH_KEEP:-0}" = 1 ]; then
-    printf 'fresh-test: kept the root %s (unmounted) and the logs %s\n' "$root" "$work/logs" >&2
+    printf 'fresh-test: kept the root %s (unmounted) and the logs %s\n' "$root" "$work/logs" >&4
   else
     # --one-file-system: whatever could still be mounted in there is never walked into.
     rm -rf --one-file-system "$root"
@@ -200,7 +204,7 @@ cleanup() {
       rm -rf --one-file-system "$work"
     else
       rm -f "$work/owner"
-      printf 'fresh-test: the logs are kept in %s\n' "$work/logs" >&2
+      printf 'fresh-test: the logs are kept in %s\n' "$work/logs" >&4
     fi
   fi
   exit "$status"
@@ -239,7 +243,7 @@ in_root() {
   mapfile -d '' cmd < <(root_env)
   # In the background and waited for: a signal to this script then runs its trap at once,
   # not when the step is over (cleanup ends what runs in the root).
-  timeout --kill-after=20 "$STEP_TIMEOUT" "${cmd[@]}" "$1" </dev/null &
+  timeout --kill-after=20 "$STEP_TIMEOUT" "${cmd[@]}" "$1" </dev/null 3>&- 4>&- &
   wait "$!"
 }
 # run_in_root WHAT COMMAND: in_root COMMAND into the step's log; FAIL with WHAT on error.
@@ -431,7 +435,7 @@ start serve
 mapfile -d '' serve_cmd < <(root_env)
 # Its own session and process group (setsid execs, so the pid is make's and the group's),
 # as a terminal's foreground job is.
-setsid "${serve_cmd[@]}" "cd $CLONE && exec make serve" </dev/null >"$log" 2>&1 &
+setsid "${serve_cmd[@]}" "cd $CLONE && exec make serve" </dev/null >"$log" 2>&1 3>&- 4>&- &
 serve_pid=$!
 deadline=$((SECONDS + SERVE_TIMEOUT))
 answer=""
@@ -491,7 +495,7 @@ check_no_leftovers "make test"
 summary=$(grep -E '^=+ .*[0-9]+ (passed|failed|errors?)\b.* in [0-9.]+s.* =+$' "$log" | tail -n 1 || true)
 [ -n "$summary" ] || fail "CI=true make test: no pytest summary line in its output"
 if [[ $summary == *skipped* ]]; then
-  grep -E '^SKIPPED ' "$log" >&2 || true
+  grep -E '^SKIPPED ' "$log" >&4 || true
   fail "CI=true make test: tests were skipped: $summary"
 fi
 done_ "CI=true make test: $(sed -E 's/^=+ //; s/ =+$//' <<<"$summary")"
