@@ -390,6 +390,8 @@ done_ "mounted proc, sys, dev, dev/pts, dev/shm; no Python, pip or PIP_* setting
 first=()
 for package in "${PREREQS[@]}"; do [ "$package" = python3-venv ] || first+=("$package"); done
 start apt-prereqs
+# apt-get update first: a new root's package lists are empty (as a new debian:bookworm
+# container's are), and the README's apt-get install alone says "Unable to locate package".
 run_in_root "apt-get install ${first[*]}" \
   "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${first[*]}"
 check_no_leftovers "apt-get install"
@@ -421,8 +423,11 @@ if [[ " ${PREREQS[*]} " == *" python3-venv "* ]]; then
   last=$(grep -v -E '^make(\[[0-9]+\])?: \*\*\* ' "$log" | grep -v -E '^\s*$' | tail -n 1 || true)
   [[ $last == *python3-venv* ]] \
     || fail "make serve without python3-venv: its last line does not name python3-venv: '$last'"
+  # One line says it, not a page of ensurepip's advice.
+  named=$(grep -c python3-venv "$log" || true)
+  [ "$named" = 1 ] || fail "make serve without python3-venv: $named lines name python3-venv, not one"
   n=$(grep -c '' "$log")
-  done_ "make serve without python3-venv fails at once (exit $rc, $n lines): $last"
+  done_ "make serve without python3-venv fails at once (exit $rc, $n lines of output): $last"
 
   start apt-venv
   run_in_root "apt-get install python3-venv" "DEBIAN_FRONTEND=noninteractive apt-get install -y python3-venv"
