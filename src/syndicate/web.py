@@ -28,7 +28,7 @@ from syndicate.metrics import CONTENT_TYPE, Metrics
 from syndicate.pages import not_found_page
 from syndicate.resource import Resource
 from syndicate.scheduler import Site
-from syndicate.urls import absolute
+from syndicate.urls import absolute, first_page_alias
 from syndicate.websub import Publisher
 
 _ENCODINGS = ("br", "gzip", "identity")  # preference order on equal q-values
@@ -161,13 +161,17 @@ class SiteApp:
     # Through Starlette
 
     async def _elsewhere(self, request: Request) -> Response:
-        """Not a resource of the Build: a redirect to the path with a slash, or a 404 page."""
+        """Not a resource of the Build: a redirect to the path with a slash or from a listing's
+        ".../page/1/" to the listing, or a 404 page."""
         build = self.site.build
         path = request.url.path
-        slash = path + "/"
-        known = build is not None and slash in build.resources
-        if known and not path.endswith("/") and _is_clean(request.scope):
-            return RedirectResponse(absolute(self.site.config.site.base_url, slash), status_code=301)
+        slash = path + "/" if not path.endswith("/") else None
+        target = slash if slash is not None and build is not None and slash in build.resources else None
+        first = first_page_alias(path)
+        if first is not None and build is not None and first in build.resources:
+            target = first
+        if target is not None and _is_clean(request.scope):
+            return RedirectResponse(absolute(self.site.config.site.base_url, target), status_code=301)
         headers = {**self._security("text/html"), "cache-control": "no-cache"}
         if request.method == "HEAD":
             headers["content-length"] = str(len(self._not_found))
