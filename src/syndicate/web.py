@@ -32,6 +32,10 @@ from syndicate.urls import absolute
 from syndicate.websub import Publisher
 
 _ENCODINGS = ("br", "gzip", "identity")  # preference order on equal q-values
+# Every response that is not one of our HTML pages: feeds, JSON, and the store's files, an
+# SVG among them, which a browser opening it directly would run the scripts of, on the
+# site's origin. No script, no request, and a sandbox: an opaque origin of its own.
+FILE_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
 _Headers = list[tuple[bytes, bytes]]
 
 
@@ -153,10 +157,8 @@ class SiteApp:
         return prepared[1], prepared[2]
 
     def _security(self, media_type: str) -> dict[str, str]:
-        headers = {"x-content-type-options": "nosniff"}
-        if media_type.startswith("text/html"):
-            headers["content-security-policy"] = self._html_policy
-        return headers
+        policy = self._html_policy if media_type.startswith("text/html") else FILE_POLICY
+        return {"x-content-type-options": "nosniff", "content-security-policy": policy}
 
     # Through Starlette
 
@@ -178,12 +180,13 @@ class SiteApp:
         return Response(
             json.dumps(_health(self.site), ensure_ascii=False, indent=2) + "\n",
             200 if self.site.build is not None else 503,
-            headers={"cache-control": "no-store", "x-content-type-options": "nosniff"},
+            headers={"cache-control": "no-store", **self._security("application/json")},
             media_type="application/json",
         )
 
     async def _prometheus(self, request: Request) -> Response:
-        return Response(self.metrics.render(), headers={"cache-control": "no-store"}, media_type=CONTENT_TYPE)
+        headers = {"cache-control": "no-store", **self._security(CONTENT_TYPE)}
+        return Response(self.metrics.render(), headers=headers, media_type=CONTENT_TYPE)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
