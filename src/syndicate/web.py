@@ -22,6 +22,7 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from syndicate.build import Build
+from syndicate.connections import Connections
 from syndicate.feeds import is_subscription_feed
 from syndicate.logs import AccessLog
 from syndicate.metrics import CONTENT_TYPE, Metrics
@@ -42,7 +43,9 @@ _Headers = list[tuple[bytes, bytes]]
 class SiteApp:
     """The ASGI application `syndicate serve` runs."""
 
-    def __init__(self, site: Site, access_log: AccessLog | None = None) -> None:
+    def __init__(
+        self, site: Site, access_log: AccessLog | None = None, connections: Connections | None = None
+    ) -> None:
         self.site = site
         self.access_log = access_log
         config = site.config
@@ -56,7 +59,7 @@ class SiteApp:
         if self.publisher is not None:
             publisher = self.publisher
             site.listeners.append(lambda old, new: publisher.on_rebuild(old, new, config.site.base_url))
-        self.metrics = Metrics(site, self.publisher)
+        self.metrics = Metrics(site, self.publisher, connections)
         self._starlette = Starlette(
             routes=[
                 Route("/healthz", self._healthz, methods=["GET", "HEAD"]),
@@ -203,8 +206,10 @@ class SiteApp:
                 self.access_log.flush()
 
 
-def create_app(site: Site, access_log: AccessLog | None = None) -> SiteApp:
-    return SiteApp(site, access_log)
+def create_app(
+    site: Site, access_log: AccessLog | None = None, connections: Connections | None = None
+) -> SiteApp:
+    return SiteApp(site, access_log, connections)
 
 
 def _encoded(headers: dict[str, str]) -> _Headers:
