@@ -90,6 +90,11 @@ class _SiteCollector(Collector):
             "syndicate_rebuild_last_duration_seconds", "Last rebuild's duration.", value=stats.last_seconds
         )
         yield GaugeMetricFamily(
+            "syndicate_degraded",
+            "1 while the build served is not the store's: the last rebuild failed or was held back.",
+            value=1 if site.error is not None else 0,
+        )
+        yield GaugeMetricFamily(
             "syndicate_posts_published",
             "Published posts in the current build.",
             value=len(build.published) if build else 0,

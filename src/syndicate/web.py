@@ -180,9 +180,15 @@ class SiteApp:
         return Response(self._not_found, 404, headers=headers, media_type="text/html; charset=utf-8")
 
     async def _healthz(self, request: Request) -> Response:
+        """200 while there is a Build to serve, for a load balancer and a liveness probe (a
+        restart would not help, and publishes an emptied store). `?strict`, for a monitor
+        that reads status codes only: 503 as well while the Build served is not the store's."""
+        health = _health(self.site)
+        strict = "strict" in request.query_params
+        status = 503 if self.site.build is None or (strict and health["status"] != "ok") else 200
         return Response(
-            json.dumps(_health(self.site), ensure_ascii=False, indent=2) + "\n",
-            200 if self.site.build is not None else 503,
+            json.dumps(health, ensure_ascii=False, indent=2) + "\n",
+            status,
             headers={"cache-control": "no-store", **self._security("application/json")},
             media_type="application/json",
         )
