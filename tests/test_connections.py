@@ -7,19 +7,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import os
 import resource
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx2 as httpx
 import pytest
 from conftest import write
-from serving import CONFIG, Server, free_port, stop, wait_for
+from serving import CONFIG, Server, free_port, launch, stop, wait_for
 
 from syndicate.logs import Throttle
 
@@ -42,33 +38,13 @@ def serve(folder: Path, stack: str, open_files: int = OPEN_FILES, **environ: str
     store = folder / "content"
     write(store, "a.md", POST)
     config = write(folder, "syndicate.toml", CONFIG.format(port=port, interval=60))
-    program = (
-        ["-m", "syndicate.cli"] if stack == "httptools" else [str(write(folder, "fallback.py", FALLBACK))]
-    )
-    log = folder / "server.log"
+    fallback = (str(write(folder, "fallback.py", FALLBACK)),)
+    program = ("-m", "syndicate.cli") if stack == "httptools" else fallback
 
     def limit_open_files() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
 
-    process = subprocess.Popen(
-        [sys.executable, *program, "serve", "--config", str(config), "--port", str(port)],
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("SYNDICATE_")}, **environ},
-        preexec_fn=limit_open_files,
-    )
-    server = Server(process, f"http://127.0.0.1:{port}/", store, log)
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError("server exited: " + log.read_text())
-        try:
-            return server.get("/healthz").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    wait_for(ready)
-    return server
+    return launch(config, port, store, folder / "server.log", None, program, limit_open_files, **environ)
 
 
 @pytest.fixture(params=STACKS)

@@ -4,15 +4,14 @@ balancer; a restart, or removing the output, publishes the empty store."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import write
 from serving import Server, start, stop, wait_for
+from test_build import run_cli
 
 POST = "---\ntitle: Post {n}\ndate: 2026-01-0{n}\n---\nHello.\n"
 BROKEN = "---\ntitle: Post {n}\n---\nNo date: skipped.\n"
@@ -107,24 +106,7 @@ def build_out(folder: Path) -> subprocess.CompletedProcess[str]:
     config = write(
         folder, "syndicate.toml", '[site]\nbase_url = "https://blog.example/"\n[store]\npath = "content"\n'
     )
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SYNDICATE_")}
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "syndicate.cli",
-            "build",
-            "--config",
-            str(config),
-            "--out",
-            str(folder / "public"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run_cli("build", "--config", config, "--out", folder / "public", cwd=folder)
 
 
 def test_build_out_does_not_replace_a_site_with_an_empty_one(tmp_path: Path) -> None:

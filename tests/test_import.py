@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import feedparser  # type: ignore[import-untyped]
 import pytest
 from conftest import make_config, write
+from test_build import run_cli
 
 from syndicate.build import make_build
 from syndicate.cli import main
@@ -698,15 +699,7 @@ def rss(*items: str) -> str:
 def import_command(folder: Path, text: str) -> subprocess.CompletedProcess[str]:
     """`syndicate import` of `text` into `folder/content`, as a process of its own."""
     feed = write(folder, "feed.xml", text)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SYNDICATE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "syndicate.cli", "import", str(feed), "--config", str(_config(folder))],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run_cli("import", feed, "--config", _config(folder), cwd=folder)
 
 
 def test_an_id_that_is_a_script_uri_never_becomes_an_entry_id(tmp_path: Path) -> None:

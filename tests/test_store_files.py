@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -18,6 +16,8 @@ import httpx2 as httpx
 import pytest
 from conftest import REPO, write
 from serving import Server, free_port, start, stop, wait_for
+from test_build import run_cli
+from test_replicas import NGINX, NGINX_MAIN
 
 from syndicate.web import FILE_POLICY
 
@@ -27,21 +27,6 @@ EVIL_SVG = (
     "<script>console.log('script ran')</script><rect width='10' height='10'/></svg>\n"
 )
 THEIR_ICON = '<svg xmlns="http://www.w3.org/2000/svg"><title>the store\'s</title></svg>\n'
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-NGINX_MAIN = """$user worker_processes 1;
-pid $prefix/nginx.pid;
-error_log $prefix/error.log;
-events { worker_connections 64; }
-http {
-    access_log $prefix/access.log;
-    client_body_temp_path $prefix/client_body;
-    proxy_temp_path $prefix/proxy;
-    fastcgi_temp_path $prefix/fastcgi;
-    uwsgi_temp_path $prefix/uwsgi;
-    scgi_temp_path $prefix/scgi;
-    include $prefix/static.conf;
-}
-"""
 
 
 def our_icon() -> bytes:
@@ -86,19 +71,6 @@ def test_the_sites_own_icon_wins_over_the_stores(server: Server) -> None:
     assert server.get("/favicon.svg").content == our_icon()
 
 
-def run_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SYNDICATE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "syndicate.cli", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def site_config(folder: Path) -> Path:
     text = '[site]\nbase_url = "http://127.0.0.1/"\n[store]\npath = "content"\n'
     return write(folder, "syndicate.toml", text)
@@ -139,7 +111,7 @@ def static_host(tmp_path: Path) -> Iterator[tuple[str, Server]]:
     values = {"NGINX_LISTEN": f"127.0.0.1:{port}", "SITE_ROOT": str(tmp_path / "public")}
     template = (REPO / "deploy/nginx/static.conf.template").read_text()
     site = re.sub(r"\$\{(\w+)\}", lambda match: values[match.group(1)], template)
-    (prefix / "static.conf").write_text(site)
+    (prefix / "syndicate.conf").write_text(site)  # the name NGINX_MAIN includes
     user = "user root;" if os.geteuid() == 0 else ""
     (prefix / "nginx.conf").write_text(Template(NGINX_MAIN).substitute(user=user, prefix=prefix))
     process = subprocess.Popen(
