@@ -227,6 +227,7 @@ def test_metrics_count_requests_and_builds(client: TestClient) -> None:
     assert "syndicate_http_not_modified_ratio 0.333" in text
     assert 'syndicate_rebuilds_total{result="changed"} 1.0' in text
     assert "syndicate_posts_published 15.0" in text
+    assert "syndicate_degraded 0.0" in text
     assert "syndicate_posts_skipped 0.0" in text
     assert "syndicate_build_age_seconds" in text
     assert "syndicate_rebuild_duration_seconds_total" in text
