@@ -89,9 +89,11 @@ def test_a_restart_publishes_an_emptied_store(tmp_path: Path) -> None:
     """The author's confirmation: a start builds the store as it is."""
     fill(tmp_path / "content")
     first = start(tmp_path)
-    empty(first.store, "deleted")
-    wait_for(lambda: first.get("/healthz").json()["status"] == "degraded")
-    stop(first)
+    try:
+        empty(first.store, "deleted")
+        wait_for(lambda: first.get("/healthz").json()["status"] == "degraded")
+    finally:
+        stop(first)
     second = start(tmp_path)
     try:
         health = second.get("/healthz?strict")
