@@ -147,10 +147,10 @@ class Builder:
         pages = [output for unit in units.values() for output in unit.outputs if output.media_type == HTML]
         self._list(units, changed, ("indexes", ""), (), partial(index_outputs, listings, pages, self.config))
         if edited is None:
-            # The store's images, then ours: a favicon.svg of the store wins over ours.
+            # Ours, then the store's images: a favicon.svg of the store never replaces ours.
+            self._list(units, changed, ("static", ""), (), static_outputs)
             for asset in store.assets:
                 self._list(units, changed, ("asset", asset.path), (asset,), partial(_asset_outputs, asset))
-            self._list(units, changed, ("static", ""), (), static_outputs)
 
         reusable = {name: self._reusable(name) for name in changed}
         wanted: dict[Hashable, Output] = {}
@@ -166,13 +166,16 @@ class Builder:
         self._units = units  # forget what the store no longer has
 
         resources: dict[str, Resource] = {}
+        owners: dict[str, str] = {}
         hidden = []
         for name, unit in units.items():
             for output, resource in zip(unit.outputs, unit.resources, strict=True):
-                if output.path not in resources:  # the first wins: pages and feeds, then files
+                if output.path not in resources:  # the first wins: pages, feeds, our files, then the store's
                     resources[output.path] = resource
+                    owners[output.path] = name[0]
                 elif name[0] == "asset":
-                    message = "not served: a page or feed has the same path"
+                    winner = "the site's own file" if owners[output.path] == "static" else "a page or feed"
+                    message = f"not served: {winner} has the same path"
                     hidden.append(Problem(output.path[1:], 1, message, "warning"))
         return _Made(MappingProxyType(resources), listings.collisions, tuple(hidden))
 
