@@ -84,6 +84,8 @@ class ServerConfig:
     page_max_age: int = 60  # Cache-Control max-age for HTML pages, seconds
     log_format: str = "text"  # "text" or "json" (one object per line)
     access_log: bool = True  # a line per request; off where a proxy in front already logs them
+    max_connections: int = 0  # open at once; 0: what the open-file limit allows, up to 10,000
+    header_timeout: int = 10  # seconds a connection has to send a request's headers
 
 
 @dataclass(frozen=True)
@@ -320,4 +322,6 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "server.feed_max_age": _not_negative,
     "server.page_max_age": _not_negative,
     "server.log_format": _one_of("text", "json"),
+    "server.max_connections": _not_negative,
+    "server.header_timeout": _positive,
 }

@@ -44,10 +44,18 @@ def author_path(slug: str) -> str:
 
 
 def page_path(listing_path: str, number: int) -> str:
-    """Archived page `number` of the listing rooted at `listing_path`, counted from 1, the
-    oldest, so the URL keeps showing the same posts as new ones arrive. The newest posts
-    are on `listing_path` itself."""
+    """Page `number` (2 and up) of the listing rooted at `listing_path`, counted from the
+    newest entries; page 1 is `listing_path` itself."""
     return f"{listing_path}page/{number}/"
+
+
+def first_page_alias(path: str) -> str | None:
+    """The listing path that `path` names as its page 1 (".../page/1/", slash or not), so
+    that it can redirect there; else None."""
+    for alias in ("page/1/", "page/1"):
+        if path.endswith("/" + alias):
+            return path.removesuffix(alias)
+    return None
 
 
 @lru_cache(maxsize=262144)  # the same paths, build after build
