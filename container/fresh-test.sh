@@ -192,7 +192,9 @@ dispose_root() {
     printf 'fresh-test: kept the root %s (unmounted) and the logs %s\n' "$root" "$work/logs" >&4
   else
     # --one-file-system: whatever could still be mounted in there is never walked into.
+    local t=$SECONDS
     rm -rf --one-file-system "$root"
+    [ -z "$work" ] || say "unmounted and deleted the root ($((SECONDS - t)) s)"
   fi
 }
 cleanup() {
