@@ -404,10 +404,11 @@ fi
 done_ "apt-get install ${first[*]}; $added CA(s) this machine trusts beyond Debian's added to the root's"
 
 start clone
-branch=$(git -C "$repo" symbolic-ref -q --short HEAD) || branch=""
-git -C "$repo" bundle create "$root/tmp/syndicate.bundle" HEAD ${branch:+"refs/heads/$branch"} >>"$log" 2>&1 \
-  || fail "git bundle create failed in $repo"
-run_in_root "git clone" "git clone /tmp/syndicate.bundle $CLONE && rm /tmp/syndicate.bundle"
+# A bare copy of the repository's HEAD branch (committed files only; shallow if this clone
+# is, as CI's may be) that the root's own git then clones, as a user's git clones a URL.
+git clone --quiet --bare --no-local --single-branch "file://$repo" "$root/tmp/syndicate.git" >>"$log" 2>&1 \
+  || fail "git clone --bare of $repo failed"
+run_in_root "git clone" "git clone /tmp/syndicate.git $CLONE && rm -rf /tmp/syndicate.git"
 done_ "git clone of $(git -C "$repo" rev-parse --short HEAD) into $CLONE (only committed files)"
 
 # ------------------------------------------- make serve before python3-venv is installed
