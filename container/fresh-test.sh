@@ -122,7 +122,7 @@ kill_root_pids() {
   pids=$(root_pids)
   [ -n "$pids" ] || return 0
   for pid in $pids; do
-    printf '%s %s\n' "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-120)"
+    printf '%s %s\n' "$pid" "$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | cut -c1-120)"
   done
   # shellcheck disable=SC2086
   kill -TERM $pids 2>/dev/null || true
