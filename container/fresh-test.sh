@@ -9,8 +9,9 @@
 #                              to its process group, as a terminal sends it)
 #   make system-deps           as root
 #   CI=true make test          which must pass with no test skipped
-# Before python3-venv is installed, `make serve` must fail at once with a last line that
-# names python3-venv; once it is installed a plain `make serve` must work (no make clean).
+# Before python3-venv is installed, `make serve` must fail at once, with one line naming
+# python3-venv as the last it prints (make's own "***" line aside) and no traceback; once
+# python3-venv is installed, a plain `make serve` must work (no make clean).
 # Every step prints "fresh-test [ elapsed]: ..." and its own time; the first failure prints
 # "FAIL: ..." with the last lines of that step's log and exits 1.
 #
