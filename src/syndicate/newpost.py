@@ -16,6 +16,7 @@ import yaml
 from syndicate.config import Config
 from syndicate.frontmatter import parse_post
 from syndicate.posts import Post
+from syndicate.safefile import Refused, read_regular
 from syndicate.urls import slugify
 
 PLACEHOLDER = "Write the post here. Text above a `<!--more-->` line, if there is one, is the excerpt.\n"
@@ -74,10 +75,17 @@ def existing_posts(folder: Path, config: Config) -> list[Post]:
         if any(part.startswith(".") for part in source.split("/")):
             continue  # the store skips hidden files and folders too
         try:
-            data = path.read_bytes()
-        except OSError:
+            data = read_regular(path, config.store.max_post_bytes, "store.max_post_bytes")
+        except (OSError, Refused):  # a FIFO named *.md must not block `new` or `import`
             continue
-        post, _ = parse_post(source, data, author=site.author, language=site.language, timezone=config.tz)
+        post, _ = parse_post(
+            source,
+            data,
+            author=site.author,
+            language=site.language,
+            timezone=config.tz,
+            max_nesting=config.store.max_nesting,
+        )
         if post is not None:
             posts.append(post)
     return posts

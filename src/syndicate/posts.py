@@ -47,7 +47,9 @@ class Post:
     body: str | None
     digest: str  # sha256 of the source file's bytes
     image: str | None = None  # as written: relative to the post's page, or absolute
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Unknown fields as written. Never shown: YAML aliases can make them enormous to print.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    size: int = 0  # bytes of the source file; store.read_body reads no more
 
     @cached_property
     def version(self) -> tuple[str, str]:
