@@ -16,9 +16,11 @@ from conftest import make_config, write
 from serving import start, stop, wait_for
 
 import syndicate.frontmatter as frontmatter_module
+from syndicate.build import Builder
 from syndicate.config import Config
 from syndicate.frontmatter import parse_post
 from syndicate.newpost import new_post
+from syndicate.render import Renderer
 from syndicate.safefile import Refused, read_regular
 from syndicate.store import PostChanged, PostStore, StoreResult, read_body
 
@@ -303,6 +305,49 @@ def test_twenty_thousand_unknown_fields_cost_what_their_size_does(store: Path) -
     assert str(result.problems[-1]) == "many.md:20003: warning: unknown field 'unknown_19999' (kept; a typo?)"
 
 
+# Python-Markdown recurses on this until RecursionError; no limit short of it can tell.
+RECURSING = "---\ntitle: Recursing\ndate: 2026-01-03\n---\n" + "_" * 2000 + "a" + "_" * 2000 + "\n"
+RECURSION_PROBLEM = (
+    "recursing.md:1: error: cannot be rendered: it nests too deeply for the Markdown converter"
+    " (RecursionError); skipped"
+)
+
+
+def test_a_post_that_cannot_be_rendered_is_skipped_and_reported(store: Path) -> None:
+    write(store, "good.md", GOOD)
+    write(store, "recursing.md", RECURSING)
+    result = load(store)
+    builder = Builder(make_config(store))
+    build = builder.build(result, NOW)
+    assert [str(problem) for problem in build.problems] == [RECURSION_PROBLEM]
+    assert [post.source for post in build.published] == ["good.md"]
+    assert "/posts/good/" in build.resources and "/posts/recursing/" not in build.resources
+    assert b"Recursing" not in build.resources["/atom.xml"].body
+
+    write(store, "other.md", GOOD.replace("Good post", "Other").replace("11", "12"))
+    build = builder.build(load(store), NOW)
+    assert builder.renderer.rendered == 1  # the new post; the failed one is not tried again
+    assert [str(problem) for problem in build.problems] == [RECURSION_PROBLEM]
+
+    write(store, "recursing.md", RECURSING.replace("_" * 2000, "_"))
+    build = builder.build(load(store), NOW)
+    assert build.problems == ()
+    assert "/posts/recursing/" in build.resources
+
+
+def test_a_post_that_cannot_be_rendered_in_a_worker_comes_back_as_its_problem(store: Path) -> None:
+    for number in range(250):  # enough for the renderer to start its worker processes
+        write(store, f"p{number}.md", f"---\ntitle: P{number}\ndate: 2026-01-01\n---\nText {number}.\n")
+    write(store, "recursing.md", RECURSING)
+    config = make_config(store)
+    config = dataclasses.replace(config, build=dataclasses.replace(config.build, workers=2))
+    renderer = Renderer(config)
+    posts = list(load(store, config).posts)
+    entries = renderer.entries(posts, store)
+    assert len(entries) == 250 and renderer.rendered == 250
+    assert [str(problem) for problem in renderer.failed.values()] == [RECURSION_PROBLEM]
+
+
 def run(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     config = tmp_path / "syndicate.toml"
     settings = '[site]\ntimezone = "Asia/Shanghai"\n[store]\npath = "content"\n[build]\ncache_dir = "cache"\n'
@@ -325,6 +370,8 @@ def hostile_store(store: Path) -> list[str]:
     for number, (text, line) in enumerate(BAD_POSTS.values()):
         write(store, f"bad-{number:02d}.md", text)
         expected.append(f"content/bad-{number:02d}.md:{line}")
+    write(store, "recursing.md", RECURSING)
+    expected.append("content/" + RECURSION_PROBLEM)
     os.mkfifo(store / "pipe.md")
     os.mkfifo(store / "pipe.png")
     expected += [
@@ -342,7 +389,7 @@ def test_check_and_build_report_every_hostile_post_and_build_the_rest(tmp_path: 
     for line in expected:
         assert any(printed_line.startswith(line) for printed_line in printed), line
     assert len(printed) == len(expected) + 1  # and the summary
-    assert printed[-1].startswith(f"1 posts (1 published, 0 drafts, 0 scheduled), {len(expected)} skipped")
+    assert printed[-1].startswith(f"2 posts (1 published, 0 drafts, 0 scheduled), {len(expected)} skipped")
 
     build = run(tmp_path, "build", "--out", "site")
     assert build.returncode == 0, build.stderr
@@ -369,6 +416,7 @@ def test_a_server_starts_serves_and_keeps_rebuilding_beside_hostile_posts(tmp_pa
 
         # Dropped into the running server: the next rebuilds skip them and go on.
         write(server.store, "deep.md", H + "x: " + "[" * 50_000 + "]" * 50_000 + "\n---\n")
+        write(server.store, "recursing-too.md", RECURSING.replace("Recursing", "Recursing too"))
         os.mkfifo(server.store / "pipe-too.md")
         write(server.store, "new.md", GOOD.replace("Good post", "New post").replace("11", "12"))
         wait_for(lambda: [entry.title for entry in server.feed().entries] == ["New post", "Good post"])
@@ -376,6 +424,7 @@ def test_a_server_starts_serves_and_keeps_rebuilding_beside_hostile_posts(tmp_pa
         assert health["status"] == "ok" and health["last_error"] is None
         reasons = {p["path"]: p["reason"] for p in health["skipped"]}
         assert reasons["deep.md"] == TOO_DEEP
+        assert reasons["recursing-too.md"] == RECURSION_PROBLEM.split(": error: ", 1)[1]
         assert reasons["pipe-too.md"] == "a FIFO, not a regular file; not read"
         assert server.process.poll() is None
     finally:

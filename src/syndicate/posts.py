@@ -26,6 +26,23 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class RenderFailed:
+    """Why a post could not be rendered: it is skipped, and this is its problem."""
+
+    reason: str
+
+    @classmethod
+    def of(cls, exc: BaseException) -> RenderFailed:
+        if isinstance(exc, RecursionError):
+            return cls("it nests too deeply for the Markdown converter (RecursionError); skipped")
+        text = " ".join(str(exc).split())[:200]
+        return cls(f"{type(exc).__name__}: {text}; skipped" if text else f"{type(exc).__name__}; skipped")
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True)
 class Post:
     """One post as the store read it. Identity is `id`, never the text."""
 
