@@ -153,6 +153,10 @@ NEAR_POSTS = {
     )
     + "---\n",
     "YAML alias holding itself": H + "x: &a [*a]\n---\n",
+    "brackets in YAML strings": H + "summary: '" + "[{" * 100 + "'\nlinks: [a-b, c-d, e-f]\n---\n",
+    "dashes and colons in a title": "---\ntitle: " + "a-b:c " * 60 + "\ndate: 2026-01-02\n---\n",
+    "brackets in TOML strings": TOML + 'summary = "' + "[{" * 100 + "\"\nx = '''" + "[" * 100 + "'''\n+++\n",
+    "TOML floats and dotted keys": TOML + "a.b.c = [1.5, 2.5, {d.e = 3.5}]\n[t.u]\nv.w = 1\n+++\n",
 }
 
 
