@@ -10,12 +10,14 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import make_config, write
 from serving import start, stop, wait_for
 
 import syndicate.frontmatter as frontmatter_module
+import syndicate.render as render_module
 from syndicate.build import Builder
 from syndicate.config import Config
 from syndicate.frontmatter import parse_post
@@ -317,12 +319,23 @@ RECURSION_PROBLEM = (
 )
 
 
-def test_a_post_that_cannot_be_rendered_is_skipped_and_reported(store: Path) -> None:
+def test_a_post_that_cannot_be_rendered_is_skipped_and_reported(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered: list[str] = []
+    real_render = render_module.render_post
+
+    def render_post(body: str, *args: Any) -> tuple[str, str]:
+        rendered.append(body[:10])
+        return real_render(body, *args)
+
+    monkeypatch.setattr(render_module, "render_post", render_post)
     write(store, "good.md", GOOD)
     write(store, "recursing.md", RECURSING)
     result = load(store)
     builder = Builder(make_config(store))
     build = builder.build(result, NOW)
+    assert len(rendered) == 2
     assert [str(problem) for problem in build.problems] == [RECURSION_PROBLEM]
     assert [post.source for post in build.published] == ["good.md"]
     assert "/posts/good/" in build.resources and "/posts/recursing/" not in build.resources
@@ -330,7 +343,7 @@ def test_a_post_that_cannot_be_rendered_is_skipped_and_reported(store: Path) -> 
 
     write(store, "other.md", GOOD.replace("Good post", "Other").replace("11", "12"))
     build = builder.build(load(store), NOW)
-    assert builder.renderer.rendered == 1  # the new post; the failed one is not tried again
+    assert rendered[2:] == ["Hello.\n"]  # the new post; the failed one is not tried again
     assert [str(problem) for problem in build.problems] == [RECURSION_PROBLEM]
 
     write(store, "recursing.md", RECURSING.replace("_" * 2000, "_"))
