@@ -447,3 +447,12 @@ def test_a_server_starts_serves_and_keeps_rebuilding_beside_hostile_posts(tmp_pa
     finally:
         stop(server)
     assert "Traceback" not in server.log.read_text()
+
+
+def test_new_never_writes_a_slug_the_store_refuses(store: Path) -> None:
+    config = make_config(store)
+    assert new_post(config, "Con", now=NOW) == 0
+    assert new_post(config, "字" * 100, now=NOW) == 0
+    result = load(store)
+    assert errors(result) == []
+    assert sorted(post.slug for post in result.posts) == ["con-post", "字" * 50]

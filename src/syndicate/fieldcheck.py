@@ -20,14 +20,6 @@ from syndicate.xmlchars import describe_char, unfit_char
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
 
-# A slug names a folder of `build --out`. ext4 and most others take 255 bytes a name,
-# NTFS, exFAT and FAT 255 UTF-16 units; 200 bytes of UTF-8 fits all of them with room.
-MAX_SLUG_BYTES = 200
-# Names Windows keeps for devices, whatever follows a dot: a folder "con" cannot be made.
-_RESERVED = frozenset(
-    ["con", "prn", "aux", "nul"] + [f"{kind}{digit}" for kind in ("com", "lpt") for digit in "0123456789¹²³"]
-)
-
 
 def shown(value: object, limit: int = 40) -> str:
     """`value` as a problem message quotes it: short, one line, never its whole text."""
@@ -113,17 +105,3 @@ def _offset(offset: timedelta) -> str:
     sign = "-" if offset < timedelta(0) else "+"
     total = int(abs(offset).total_seconds())
     return f"{sign}{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
-
-
-def unfit_slug(slug: str) -> str | None:
-    """Why `slug` cannot name a folder on every common file system, to follow "the slug 'x'"."""
-    size = len(slug.encode("utf-8", "surrogatepass"))
-    if size == 0:
-        return "is empty: set a 'slug' of letters and digits"
-    if size > MAX_SLUG_BYTES:
-        return f"is {size:,} bytes long, more than the {MAX_SLUG_BYTES} a file name may have everywhere"
-    if slug.split(".", 1)[0].casefold() in _RESERVED:
-        return "is a name Windows keeps for a device"
-    if slug.endswith("."):
-        return "ends with '.', which Windows drops from file names"
-    return None

@@ -16,10 +16,10 @@ from typing import Any
 import yaml
 
 from syndicate.config import StoreConfig
-from syndicate.fieldcheck import in_whole_minutes, odd_offset, out_of_range, shown, unfit_slug, unfit_value
+from syndicate.fieldcheck import in_whole_minutes, odd_offset, out_of_range, shown, unfit_value
 from syndicate.nesting import markdown_too_deep, toml_too_deep, yaml_too_deep
 from syndicate.posts import Post, Problem
-from syndicate.urls import slugify
+from syndicate.urls import slugify, unfit_slug
 from syndicate.xmlchars import describe_char, strip_forbidden, unfit_char
 
 KNOWN_FIELDS = frozenset(

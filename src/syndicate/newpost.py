@@ -17,7 +17,7 @@ from syndicate.config import Config
 from syndicate.frontmatter import parse_post
 from syndicate.posts import Post
 from syndicate.safefile import Refused, read_regular
-from syndicate.urls import slugify
+from syndicate.urls import slugify, unfit_slug
 
 PLACEHOLDER = "Write the post here. Text above a `<!--more-->` line, if there is one, is the excerpt.\n"
 # File names are limited to 255 bytes; a slug of CJK text takes three bytes a letter.
@@ -92,11 +92,13 @@ def existing_posts(folder: Path, config: Config) -> list[Post]:
 
 
 def short_slug(text: str) -> str:
-    """`slugify(text)`, cut to a length every file system takes."""
+    """`slugify(text)`, cut to a length every file system takes, and never a name one
+    keeps for itself ("con" becomes "con-post")."""
     slug = slugify(text)
     while len(slug.encode()) > _SLUG_BYTES:
         slug = slug[:-1]
-    return slug.rstrip("-")
+    slug = slug.rstrip("-")
+    return f"{slug}-post" if slug and unfit_slug(slug) else slug
 
 
 def free_slug(base: str, taken: Iterable[str]) -> str:
