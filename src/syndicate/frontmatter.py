@@ -18,7 +18,7 @@ import yaml
 from syndicate.config import StoreConfig
 from syndicate.fieldcheck import in_whole_minutes, odd_offset, out_of_range, shown, unfit_value
 from syndicate.nesting import markdown_too_deep, toml_too_deep, yaml_too_deep
-from syndicate.posts import Post, Problem
+from syndicate.posts import Post, Problem, failure
 from syndicate.urls import slugify, unfit_slug
 from syndicate.xmlchars import describe_char, strip_forbidden, unfit_char
 
@@ -78,13 +78,6 @@ def parse_post(
         return _parse_post(source, data, author, language, timezone, max_nesting)
     except Exception as exc:  # a parser's own failure (RecursionError, MemoryError, ...)
         return None, [Problem(source, 1, f"cannot be read: {failure(exc)}")]
-
-
-def failure(exc: BaseException) -> str:
-    """An exception as one short line of a problem message."""
-    text = " ".join(str(exc).split())
-    text = text if len(text) <= 200 else text[:200] + "…"
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _parse_post(

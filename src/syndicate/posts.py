@@ -25,6 +25,13 @@ class Problem:
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"
 
 
+def failure(exc: BaseException) -> str:
+    """An exception as one short line of a problem message."""
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 200 else text[:200] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 @dataclass(frozen=True)
 class RenderFailed:
     """Why a post could not be rendered: it is skipped, and this is its problem."""
@@ -35,8 +42,7 @@ class RenderFailed:
     def of(cls, exc: BaseException) -> RenderFailed:
         if isinstance(exc, RecursionError):
             return cls("it nests too deeply for the Markdown converter (RecursionError); skipped")
-        text = " ".join(str(exc).split())[:200]
-        return cls(f"{type(exc).__name__}: {text}; skipped" if text else f"{type(exc).__name__}; skipped")
+        return cls(f"{failure(exc)}; skipped")
 
     def __str__(self) -> str:
         return self.reason

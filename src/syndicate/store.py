@@ -16,9 +16,9 @@ from itertools import chain
 from pathlib import Path
 
 from syndicate.config import Config
-from syndicate.frontmatter import body_of, failure, parse_post
+from syndicate.frontmatter import body_of, parse_post
 from syndicate.parallel import make_in_batches, worker_count
-from syndicate.posts import Post, Problem
+from syndicate.posts import Post, Problem, failure
 from syndicate.safefile import Refused, not_regular, read_regular
 from syndicate.xmlchars import describe_char, escape_unfit, unfit_char
 
