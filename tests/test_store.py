@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import make_config, write
 
+import syndicate.store as store_module
 from syndicate.frontmatter import body_of, parse_post
 from syndicate.store import PostChanged, PostStore, StoreError, StoreResult, read_body
 
@@ -191,14 +192,14 @@ def test_unreadable_file_as_root(store: Path, monkeypatch: pytest.MonkeyPatch) -
     """Root ignores file modes, so an unreadable file is made by failing the read itself."""
     write(store, "good.md", GOOD)
     write(store, "broken.md", GOOD.replace("Good", "Broken"))
-    real_read = Path.read_bytes
+    real_read = store_module.read_regular
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "broken.md":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read(self)
+    def read_regular(path: str | Path, limit: int, setting: str) -> bytes:
+        if Path(path).name == "broken.md":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path, limit, setting)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(store_module, "read_regular", read_regular)
     result = load(store)
     assert [post.source for post in result.posts] == ["good.md"]
     assert messages(result) == ["broken.md:1: error: cannot read file: Permission denied"]

@@ -113,7 +113,7 @@ class Builder:
         self._build = Build(
             resources=made.resources,
             made_at=now,
-            published=published,
+            published=made.published,
             problems=problems,
             collisions=made.collisions,
             next_due=next_due,
@@ -177,7 +177,9 @@ class Builder:
                     winner = "the site's own file" if owners[output.path] == "static" else "a page or feed"
                     message = f"not served: {winner} has the same path"
                     hidden.append(Problem(output.path[1:], 1, message, "warning"))
-        return _Made(MappingProxyType(resources), listings.collisions, tuple(hidden))
+        failed = tuple(self.renderer.failed.values())  # posts that could not be rendered: skipped
+        shown = tuple(entry.post for entry in entries) if failed else published
+        return _Made(MappingProxyType(resources), listings.collisions, (*hidden, *failed), shown)
 
     def _edited_in_place(
         self, entries: list[Entry], assets: tuple[Asset, ...]
@@ -314,7 +316,8 @@ class Builder:
 class _Made:
     resources: Mapping[str, Resource]
     collisions: tuple[Collision, ...]
-    problems: tuple[Problem, ...]  # the store's files hidden by a page or feed
+    problems: tuple[Problem, ...]  # the store's files hidden by a page or feed, posts not rendered
+    published: tuple[Post, ...]  # the published posts that were rendered: all but a few, if any
 
 
 def _etag_name(name: str) -> str:

@@ -84,7 +84,7 @@ def _check(config: Config) -> int:
     result = PostStore(config).load()
     build = Builder(config, config.build.cache_dir).build(result, datetime.now(UTC))
     _report(config, result, build)
-    return 1 if _errors(result.problems) else 0
+    return 1 if _errors(build.problems) else 0  # the store's, and posts that could not be rendered
 
 
 def _build(config: Config, out: Path) -> int:
@@ -104,7 +104,7 @@ def _report(config: Config, result: StoreResult, build: Build) -> None:
         spelled = " and ".join(f"'{name}'" for name in names)
         print(f"{config.store.path}: warning: {kind} names {spelled} share the slug '{slug}': one listing")
     drafts = sum(post.draft for post in result.posts)
-    scheduled = len(result.posts) - len(build.published) - drafts
+    scheduled = sum(not post.draft and post.date > build.made_at for post in result.posts)
     errors = _errors(build.problems)
     warnings = len(build.problems) - errors + len(build.collisions)
     print(

@@ -42,6 +42,11 @@ class SiteConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     path: Path = Path("content")
+    # Files larger than these are refused unread; lists, mappings and Markdown lists and
+    # quotes nested deeper than max_nesting too. No real post comes near any of them.
+    max_post_bytes: int = 5 * 1024 * 1024
+    max_asset_bytes: int = 50 * 1024 * 1024
+    max_nesting: int = 50
 
 
 @dataclass(frozen=True)
@@ -316,6 +321,9 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "feed.content": _one_of("full", "summary"),
     "feed.websub_hubs": _each_url,
     "page.per_page": _positive,
+    "store.max_post_bytes": _positive,
+    "store.max_asset_bytes": _positive,
+    "store.max_nesting": _positive,
     "build.interval": _positive,
     "build.workers": _not_negative,
     "server.port": _port,

@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlsplit
 
 import feedparser
 
-from syndicate.config import Config
+from syndicate.config import Config, StoreConfig
 from syndicate.excerpt import plain_text
 from syndicate.newpost import existing_posts, post_text, short_slug
 from syndicate.urls import tag_uri
@@ -44,9 +44,9 @@ from syndicate.urls import tag_uri
 USER_AGENT = "syndicate-import"
 TIMEOUT = 30.0  # seconds to wait for a feed's server
 PROGRESS_FROM = 50  # entries: longer imports show a counter on a terminal
-# The largest post an entry may become (its file, front matter and all); no real post comes
-# near it, and a larger one costs minutes and gigabytes in every build after.
-MAX_IMPORTED_POST_BYTES = 5 * 1024 * 1024
+# The largest post an entry may become (its file, front matter and all): the store's default
+# limit, so that what import writes a default store reads. No real post comes near it.
+MAX_IMPORTED_POST_BYTES = StoreConfig().max_post_bytes
 # The schemes of an entry id kept as it is: ids that name something. Any other absolute
 # URI (javascript:, data:, file:, ...) would be published as the entry's id in every feed.
 ID_SCHEMES = frozenset({"tag", "urn", "http", "https"})

@@ -26,7 +26,7 @@ from syndicate.diskcache import DiskCache
 from syndicate.excerpt import make_excerpt
 from syndicate.markdown_inline import SkippingInlineExtension
 from syndicate.parallel import worker_count
-from syndicate.posts import Entry, Post
+from syndicate.posts import Entry, Post, Problem, RenderFailed
 from syndicate.store import read_body
 from syndicate.urls import absolute, post_path
 from syndicate.xmlchars import strip_forbidden
@@ -142,6 +142,7 @@ class Renderer:
         self._entries: dict[tuple[str, str], tuple[Entry, str]] = {}  # post version -> (entry, render key)
         self._disk = DiskCache(cache_dir, "rendered") if cache_dir is not None else None
         self.rendered = 0  # how many posts the last entries() call had to render
+        self.failed: dict[str, Problem] = {}  # by render key: posts that cannot be rendered, skipped
         self._workers = worker_count(config.build.workers)
 
     def entries(self, posts: list[Post], root: Path | None = None) -> list[Entry]:
@@ -160,13 +161,14 @@ class Renderer:
                 url = absolute(self._base_url, post_path(post.slug))
                 fresh[self._key(post, url)] = (post, url)
         self.rendered = 0
+        self.failed = {key: problem for key, problem in self.failed.items() if key in fresh}
         if fresh:
             current.update(self._entries_of(fresh, root, previous))
         self._entries = current
         if self._disk is not None and self._disk.oversized(2 * len(current)):  # HTML and excerpt
             keys = {key for _, key in current.values()}
             self._disk.keep_only(keys | {_excerpt_key(key) for key in keys})
-        return [current[post.version][0] for post in posts]
+        return [current[post.version][0] for post in posts if post.version in current]
 
     def _entries_of(
         self,
@@ -186,8 +188,11 @@ class Renderer:
             excerpts.update(
                 (key, found[_excerpt_key(key)].decode()) for key in fresh if _excerpt_key(key) in found
             )
-        todo = {key: job for key, job in fresh.items() if key not in excerpts}
-        for batch in self._render_all(todo, root):
+        todo = {key: job for key, job in fresh.items() if key not in excerpts and key not in self.failed}
+        for results in self._render_all(todo, root):
+            batch = {key: done for key, done in results.items() if not isinstance(done, RenderFailed)}
+            for key in results.keys() - batch.keys():
+                self.failed[key] = Problem(todo[key][0].source, 1, f"cannot be rendered: {results[key]}")
             self.rendered += len(batch)
             excerpts.update((key, excerpt) for key, (_, excerpt) in batch.items())
             if self._disk is not None:
@@ -198,6 +203,8 @@ class Renderer:
                 html.update((key, page) for key, (page, _) in batch.items())
         entries = {}
         for key, (post, url) in fresh.items():
+            if key in self.failed:
+                continue
             content = html[key] if key in html else partial(self._html, key, post, url, root)
             entry = Entry(post, url, content, excerpts[key], _image_url(post.image, url))
             entries[post.version] = (entry, key)
@@ -216,7 +223,7 @@ class Renderer:
 
     def _render_all(
         self, todo: dict[str, tuple[Post, str]], root: Path | None
-    ) -> Iterator[dict[str, tuple[str, str]]]:
+    ) -> Iterator[dict[str, tuple[str, str] | RenderFailed]]:
         """(html, excerpt) by render key, a batch at a time."""
         keys = list(todo)
         jobs: list[_Job] = [(post, root, url, self._excerpt) for post, url in todo.values()]
@@ -246,9 +253,14 @@ def _image_url(image: str | None, page_url: str) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
-def _render_job(job: _Job) -> tuple[str, str]:
+def _render_job(job: _Job) -> tuple[str, str] | RenderFailed:
     post, root, url, excerpt = job
-    return render_post(read_body(root, post), post.summary, url, excerpt)
+    body = read_body(root, post)
+    try:
+        return render_post(body, post.summary, url, excerpt)
+    except Exception as exc:  # RecursionError in Python-Markdown, say: this post's problem only
+        _local.markdown = None  # not reused half-way through a document
+        return RenderFailed.of(exc)
 
 
 def _fingerprint(excerpt: ExcerptSettings) -> str:
