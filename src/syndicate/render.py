@@ -7,10 +7,8 @@ hash and the post's URL, so an unchanged post is never rendered again.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from importlib import metadata
@@ -25,7 +23,7 @@ from syndicate.config import Config
 from syndicate.diskcache import DiskCache
 from syndicate.excerpt import make_excerpt
 from syndicate.markdown_inline import SkippingInlineExtension
-from syndicate.parallel import worker_count
+from syndicate.parallel import worker_count, worker_pool
 from syndicate.posts import Entry, Post, Problem, RenderFailed
 from syndicate.store import read_body
 from syndicate.urls import absolute, post_path
@@ -234,7 +232,7 @@ class Renderer:
                 yield dict(zip(keys[start : start + _BATCH], done, strict=True))
             return
         # A cold store renders on every core. "spawn": the server has threads, which fork does not copy.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with worker_pool(workers, "spawn") as pool:
             results = pool.map(_render_job, jobs, chunksize=max(1, min(_CHUNK, len(jobs) // (workers * 8))))
             for start in range(0, len(jobs), _BATCH):
                 done = [next(results) for _ in keys[start : start + _BATCH]]
