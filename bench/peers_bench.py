@@ -76,6 +76,14 @@ class PeersResult:
         ratios = self.round_ratios(peer)
         return statistics.median(ratios) if ratios else None
 
+    def cpu_ratio(self, peer: str) -> float | None:
+        """syndicate's CPU seconds over `peer`'s (medians): what the wall ratio tends to on a
+        machine whose cores are all busy with other work, where running on two cores gains nothing."""
+        ours, theirs = self.tools.get("syndicate"), self.tools.get(peer)
+        if ours is None or theirs is None or not ours.cpu.values or not theirs.cpu.values:
+            return None
+        return ours.cpu.median / theirs.cpu.median
+
 
 def syndicate_tool(site: Path, work: Path) -> Tool:
     """`syndicate build --out` on `site`, with a cache folder emptied before every run."""
@@ -169,7 +177,8 @@ def table_data(results: list[PeersResult]) -> tuple[list[str], list[list[str]]]:
         "all processes (PSS)",
         "files written",
         "post pages",
-        "syndicate / tool",
+        "syndicate / tool (wall)",
+        "syndicate / tool (CPU)",
     ]
     rows = []
     for result in results:
@@ -177,6 +186,7 @@ def table_data(results: list[PeersResult]) -> tuple[list[str], list[list[str]]]:
             if not runs.wall.values:
                 continue
             ratio = result.ratio(name) if name != "syndicate" else None
+            cpu_ratio = result.cpu_ratio(name) if name != "syndicate" else None
             rows.append(
                 [
                     f"{result.posts:,}",
@@ -189,6 +199,7 @@ def table_data(results: list[PeersResult]) -> tuple[list[str], list[list[str]]]:
                     f"{runs.files:,}",
                     f"{runs.post_pages:,}",
                     "—" if ratio is None else f"{ratio:.2f}",
+                    "—" if cpu_ratio is None else f"{cpu_ratio:.2f}",
                 ]
             )
     return headers, rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import tempfile
 import time
@@ -46,6 +47,8 @@ class Report:
     machine: dict[str, object]
     options: dict[str, object]
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)  # wall time of each part
+    # The 1-minute load average at the start and end of each part: how busy the machine was.
+    load: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
     build: list[build_bench.SizeResult] = dataclasses.field(default_factory=list)
     serve: serve_bench.ServeResult | None = None
     peers: list[peers_bench.PeersResult] = dataclasses.field(default_factory=list)
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace, work: Path) -> Report:
     def part(name: str, action: Callable[[], T]) -> T | None:
         if name in args.skip:
             return None
-        began = time.perf_counter()
+        began, load = time.perf_counter(), os.getloadavg()[0]
         try:
             return action()
         except Exception as exc:  # one broken part never loses the others' numbers
@@ -77,6 +80,7 @@ def run(args: argparse.Namespace, work: Path) -> Report:
             return None
         finally:
             report.seconds[name] = round(time.perf_counter() - began, 1)
+            report.load[name] = (round(load, 2), round(os.getloadavg()[0], 2))
 
     report.build = part("build", lambda: build_bench.run(args.sizes, args.repeats, args.restarts, work)) or []
     serve_site = work / f"site-{args.serve_posts}"
@@ -183,10 +187,19 @@ def to_markdown(report: Report, json_name: str) -> str:
         ]
         lines += [""] + [f"- {line}" for line in live_bench.footnotes(report.live)]
     lines += ["", "## Time each part took", ""]
-    lines += [f"- {name}: {seconds:.0f} s" for name, seconds in report.seconds.items()]
+    lines += [f"- {name}: {seconds:.0f} s{_load(report, name)}" for name, seconds in report.seconds.items()]
     lines += [f"- {name} FAILED: {error}" for name, error in report.errors.items()]
     lines += [f"- warning: {warning}" for warning in report.warnings]
     return "\n".join(lines) + "\n"
+
+
+def _load(report: Report, part: str) -> str:
+    if part not in report.load:
+        return ""
+    start, end = report.load[part]
+    return (
+        f" (load average {start:.1f} at its start, {end:.1f} at its end, on {report.machine['nproc']} CPUs)"
+    )
 
 
 def to_text(report: Report) -> str:
@@ -200,7 +213,9 @@ def to_text(report: Report) -> str:
     if report.live:
         blocks.append(live_bench.table(report.live))
     blocks.append(text_table(targets.HEADERS, targets.rows(report.checks())))
-    blocks.append(", ".join(f"{name} {seconds:.0f} s" for name, seconds in report.seconds.items()))
+    blocks.append(
+        "\n".join(f"{name} {seconds:.0f} s{_load(report, name)}" for name, seconds in report.seconds.items())
+    )
     blocks += [f"{name} FAILED: {error}" for name, error in report.errors.items()]
     blocks += [f"warning: {warning}" for warning in report.warnings]
     return "\n\n".join(blocks)
