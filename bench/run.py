@@ -162,30 +162,15 @@ def to_markdown(report: Report, json_name: str) -> str:
     ]
     if report.build:
         lines += ["", "## Builds", "", markdown_table(*build_bench.table_data(report.build))]
-    if report.serve:
-        lines += [
-            "",
-            "## Serving (requests per second)",
-            "",
-            markdown_table(*serve_bench.table_data(report.serve)),
-        ]
-        lines += [""] + [f"- {line}" for line in serve_bench.footnotes(report.serve)]
-    if report.peers:
-        lines += [
-            "",
-            "## First builds against Pelican and Hugo",
-            "",
-            markdown_table(*peers_bench.table_data(report.peers)),
-        ]
-        lines += [""] + [f"- {line}" for line in peers_bench.footnotes(report.peers)]
-    if report.live:
-        lines += [
-            "",
-            "## Edit, add, delete until visible",
-            "",
-            markdown_table(*live_bench.table_data(report.live)),
-        ]
-        lines += [""] + [f"- {line}" for line in live_bench.footnotes(report.live)]
+    parts = (
+        (report.serve, "Serving (requests per second)", serve_bench),
+        (report.peers, "First builds against Pelican and Hugo", peers_bench),
+        (report.live, "Edit, add, delete until visible", live_bench),
+    )
+    for result, heading, module in parts:
+        if result:
+            lines += ["", f"## {heading}", "", markdown_table(*module.table_data(result))]
+            lines += [""] + [f"- {line}" for line in module.footnotes(result)]
     lines += ["", "## Time each part took", ""]
     lines += [f"- {name}: {seconds:.0f} s{_load(report, name)}" for name, seconds in report.seconds.items()]
     lines += [f"- {name} FAILED: {error}" for name, error in report.errors.items()]
