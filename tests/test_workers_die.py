@@ -28,7 +28,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store of small posts: a first build that is quick, and long enough to be stopped."""
     folder = tmp_path_factory.mktemp("many")
     for number in range(POSTS):
-        meta = f"title: Post {number}\ndate: 2025-01-01\ncategory: c{number % 7}\ntags: [t{number % 13}]"
+        # Many categories and tags: hundreds of feeds, so that the forked workers' phase
+        # lasts long enough to be seen on a fast machine (listing pages are made on demand).
+        tags = f"[t{number % 199}, u{number % 11}]"
+        meta = f"title: Post {number}\ndate: 2025-01-01\ncategory: c{number % 47}\ntags: {tags}"
         write(folder / "content", f"p{number}.md", f"---\n{meta}\n---\nSome *text* {number}.\n")
     write(folder, "syndicate.toml", '[store]\npath = "content"\n[build]\nworkers = 2\n')
     return folder
