@@ -109,6 +109,19 @@ def test_missing_trailing_slash_redirects_to_base_url(client: TestClient) -> Non
     assert response.headers["location"] == "https://blog.example/tags/rl/"
 
 
+@pytest.mark.parametrize(
+    ("path", "listing"), [("/page/1/", ""), ("/page/1", ""), ("/tags/rl/page/1/", "tags/rl/")]
+)
+def test_page_1_redirects_to_its_listing(client: TestClient, path: str, listing: str) -> None:
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["location"] == "https://blog.example/" + listing
+
+
+def test_page_1_of_no_listing_is_not_found(client: TestClient) -> None:
+    assert client.get("/tags/nothing/page/1/", follow_redirects=False).status_code == 404
+
+
 def test_host_and_forwarded_headers_never_change_outputs(client: TestClient) -> None:
     plain = client.get("/atom.xml").content
     forged = client.get(
