@@ -30,6 +30,7 @@ syndicate.server.server_stack = lambda: ("h11", "asyncio")
 sys.exit(main(sys.argv[1:]))
 """
 STACKS = ["httptools", "h11"]
+REASONS = ("limit", "header_timeout")
 
 
 def serve(folder: Path, stack: str, open_files: int = OPEN_FILES, **environ: str) -> Server:
@@ -55,16 +56,28 @@ def crowded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     stop(server)
 
 
-def silent_sockets(server: Server, count: int) -> list[socket.socket]:
+def silent_sockets(server: Server, count: int, wave: int = 16) -> list[socket.socket]:
+    """`count` connections that never send a byte, opened `wave` at a time, each wave once
+    the server has taken the one before: a thousand at once would overflow its short
+    listen queue, and the kernel's SYN retries (1, 3, 7, 15 s) would then pace the test
+    instead of the server."""
     port = int(server.url.rstrip("/").rsplit(":", 1)[1])
-    sockets = []
-    for _ in range(count):
-        sock = socket.socket()
-        sock.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            sock.connect(("127.0.0.1", port))
-        sockets.append(sock)
+    sockets: list[socket.socket] = []
+    while len(sockets) < count:
+        for _ in range(min(wave, count - len(sockets))):
+            sock = socket.socket()
+            sock.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                sock.connect(("127.0.0.1", port))
+            sockets.append(sock)
+        wait_for(lambda: accepted(server) >= len(sockets), timeout=30)
     return sockets
+
+
+def accepted(server: Server) -> float:
+    """Connections the server has taken so far: open now, or closed by it."""
+    closed = (metric(server, f'syndicate_http_connections_closed_total{{reason="{why}"}}') for why in REASONS)
+    return metric(server, "syndicate_http_connections ") - 1 + sum(closed)  # less the one asking
 
 
 def metric(server: Server, line_start: str) -> float:
