@@ -25,6 +25,7 @@ from syndicate.config import Config
 from syndicate.diskcache import DiskCache
 from syndicate.excerpt import make_excerpt
 from syndicate.markdown_inline import SkippingInlineExtension
+from syndicate.markdown_toc import HeadingIdExtension
 from syndicate.parallel import worker_count
 from syndicate.posts import Entry, Post
 from syndicate.store import read_body
@@ -67,7 +68,7 @@ def markdown_to_html(body: str) -> str:
     converter: markdown.Markdown | None = getattr(_local, "markdown", None)
     if converter is None:
         converter = markdown.Markdown(
-            extensions=[*MARKDOWN_EXTENSIONS, SkippingInlineExtension()],
+            extensions=[*MARKDOWN_EXTENSIONS, SkippingInlineExtension(), HeadingIdExtension()],
             extension_configs=MARKDOWN_EXTENSION_CONFIGS,
         )
         _local.markdown = converter

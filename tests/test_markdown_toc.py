@@ -1,0 +1,82 @@
+"""Headings get the ids Python-Markdown's toc extension gives them, with or without the table."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import markdown
+import pytest
+
+from syndicate import frontmatter
+from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
+
+EXAMPLE_POSTS = sorted((Path(__file__).parents[1] / "examples" / "site" / "content").rglob("*.md"))
+
+DOCUMENTS = [
+    "# Intro\n\ntext\n\n## Intro\n\n### Intro\n\n# Intro_1\n\n# Intro_2",
+    "# 空洞卷积 Dilated Convolution\n\n## 论文笔记：第一部分\n\n## 強化學習 と カタカナ",
+    "# a <span>stashed</span> and <b>bold</b> html\n\n## <em>all html</em>",
+    "# Entities &amp; &copy; &#169; & < >\n\n## Quotes \"double\" 'single'",
+    "# With `code <b>` and $x^2$ and \\(y\\)\n\n## **strong** *em* [link](/a) ![img](/i.png)",
+    "# Note[^1] here\n\ntext\n\n[^1]: the note",
+    "#\n\n# \n\n## !!!\n\n## ---\n\n## _",
+    "Setext one\n==========\n\nSetext two\n----------\n\n#### Four\n\n###### Six goes no deeper",
+    "> # Quoted heading\n\n- item\n\n    ## Heading in a list",
+    "# Escaped \\# hash \\* star \\_ under\n\ntext",
+    "[TOC]\n\n# First\n\n## Second\n\n# First",
+    "# Marker later\n\ntext\n\n[TOC]\n\n## Under it",
+    "```\n[TOC]\n```\n\n# Only in code\n\n`[TOC]` inline",
+    "# A [TOC] in a heading\n\ntext [TOC] in a paragraph",
+]
+
+
+@pytest.fixture(scope="module")
+def stock() -> markdown.Markdown:
+    return markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_EXTENSION_CONFIGS)
+
+
+def stock_html(converter: markdown.Markdown, body: str) -> str:
+    converter.reset()
+    return converter.convert(body)
+
+
+@pytest.mark.parametrize("body", DOCUMENTS)
+def test_headings_get_the_ids_the_toc_extension_gives(stock: markdown.Markdown, body: str) -> None:
+    assert markdown_to_html(body) == stock_html(stock, body)
+
+
+def test_a_toc_marker_still_becomes_the_table(stock: markdown.Markdown) -> None:
+    html = markdown_to_html("[TOC]\n\n# First\n\n## Second")
+    assert '<div class="toc">' in html
+    assert 'href="#first"' in html
+
+
+@pytest.mark.parametrize("path", EXAMPLE_POSTS, ids=lambda path: path.name)
+def test_example_posts_get_the_same_heading_ids(stock: markdown.Markdown, path: Path) -> None:
+    body = frontmatter.body_of(path.read_bytes())
+    assert markdown_to_html(body) == stock_html(stock, body)
+
+
+def test_random_headings_get_the_same_ids(stock: markdown.Markdown) -> None:
+    pieces = [
+        *"ab 中文カ_-*`$&<>!#[]()^",
+        "word",
+        "Word",
+        "&amp;",
+        "<span>x</span>",
+        "`c`",
+        "$m$",
+        "[l](/u)",
+        "[^1]",
+        "  ",
+        "_1",
+    ]
+    chooser = random.Random(4)
+    for _ in range(300):
+        headings = [
+            "#" * chooser.randint(1, 6) + " " + "".join(chooser.choices(pieces, k=chooser.randint(0, 6)))
+            for _ in range(chooser.randint(1, 6))
+        ]
+        body = "\n\ntext\n\n".join(headings) + "\n\n[^1]: a note"
+        assert markdown_to_html(body) == stock_html(stock, body), body
