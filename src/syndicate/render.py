@@ -76,18 +76,32 @@ def markdown_to_html(body: str) -> str:
     return converter.convert(body)
 
 
+class _Sanitizer:
+    """An nh3 Cleaner, made once per thread (its settings cost a fifth of cleaning a post),
+    and the page URL it makes relative links absolute against."""
+
+    def __init__(self) -> None:
+        self.page_url = ""
+        self.cleaner = nh3.Cleaner(
+            tags=_TAGS,
+            attributes=_ATTRIBUTES,
+            url_schemes=_URL_SCHEMES,
+            link_rel=None,
+            strip_comments=True,
+            url_relative=self._absolute,
+        )
+
+    def _absolute(self, url: str) -> str:
+        return urljoin(self.page_url, url)
+
+
 def sanitize(html: str, page_url: str) -> str:
     """Drop scripts, handlers and unsafe URLs; make every link absolute against `page_url`."""
-    clean = nh3.clean(
-        html,
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        url_schemes=_URL_SCHEMES,
-        link_rel=None,
-        strip_comments=True,
-        url_relative=lambda url: urljoin(page_url, url),
-    )
-    return strip_forbidden(clean)
+    sanitizer: _Sanitizer | None = getattr(_local, "sanitizer", None)
+    if sanitizer is None:
+        sanitizer = _local.sanitizer = _Sanitizer()
+    sanitizer.page_url = page_url
+    return strip_forbidden(sanitizer.cleaner.clean(html))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,55 @@
+"""Python-Markdown's block parser, without running tests that cannot pass.
+
+For every block of a post (each paragraph, list, table, ...) the parser asks its block
+processors one after the other whether the block is theirs, until one says yes. Several
+ask with a regex searched over the whole block, or split it into table cells, when what
+they look for needs a character most blocks do not have: "#" for a heading, ">" for a
+quote, "|" for a table. Here such a processor is asked only about a block that has one.
+The tests pin each processor's regex and check that it never matches a block without
+what is listed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from xml.etree.ElementTree import Element
+
+import markdown
+from markdown.extensions import Extension
+
+# For each block processor: strings of which at least one must appear in a block for the
+# processor's test to pass. A processor missing from this table is always asked.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "hashheader": ("#",),
+    "quote": (">",),
+    "table": ("|",),
+    "hr": ("-", "_", "*"),
+}
+
+
+def _needing(needs: tuple[str, ...], test: Callable[[Element, str], bool]) -> Callable[[Element, str], bool]:
+    if len(needs) == 1:
+        (need,) = needs
+
+        def test_one(parent: Element, block: str) -> bool:
+            return need in block and test(parent, block)
+
+        return test_one
+
+    def test_any(parent: Element, block: str) -> bool:
+        return any(need in block for need in needs) and test(parent, block)
+
+    return test_any
+
+
+class SkippingBlockExtension(Extension):
+    """Put after the extensions whose block processors it lists."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        processors = md.parser.blockprocessors
+        for name, needs in NEEDS.items():
+            if name in processors:
+                processor = processors[name]
+                # Each test passes only on blocks with what it needs, and changes nothing a
+                # block that fails it relies on: skipping it is the same as failing it.
+                processor.test = _needing(needs, processor.test)  # type: ignore[method-assign,assignment]
