@@ -24,6 +24,7 @@ from markdown.extensions.toc import slugify_unicode
 from syndicate.config import Config
 from syndicate.diskcache import DiskCache
 from syndicate.excerpt import make_excerpt
+from syndicate.markdown_blocks import SkippingBlockExtension
 from syndicate.markdown_inline import SkippingInlineExtension
 from syndicate.markdown_toc import HeadingIdExtension
 from syndicate.parallel import worker_count
@@ -68,7 +69,12 @@ def markdown_to_html(body: str) -> str:
     converter: markdown.Markdown | None = getattr(_local, "markdown", None)
     if converter is None:
         converter = markdown.Markdown(
-            extensions=[*MARKDOWN_EXTENSIONS, SkippingInlineExtension(), HeadingIdExtension()],
+            extensions=[
+                *MARKDOWN_EXTENSIONS,
+                SkippingInlineExtension(),
+                SkippingBlockExtension(),
+                HeadingIdExtension(),
+            ],
             extension_configs=MARKDOWN_EXTENSION_CONFIGS,
         )
         _local.markdown = converter
