@@ -19,6 +19,7 @@ from syndicate import parallel
 from syndicate.build import Builder
 from syndicate.diskcache import DiskCache
 from syndicate.store import PostStore
+from syndicate.writer import WriteError, write_build
 
 needs_fork = pytest.mark.skipif(
     "fork" not in parallel.multiprocessing.get_all_start_methods() or parallel.worker_count(0) < 2,
@@ -231,3 +232,46 @@ def test_a_store_read_by_workers_is_the_store_read_here(store: Path, request: py
     assert forked_store.files_read == 32
     assert (forked.posts, forked.problems, forked.assets) == (here.posts, here.problems, here.assets)
     assert forked.problems and forked.assets
+
+
+def tree(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file below `folder`: its bytes and mode."""
+    return {
+        str(path.relative_to(folder)): (path.read_bytes(), path.stat().st_mode)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@needs_fork
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_site_written_by_workers_is_the_site_written_here(
+    store: Path, tmp_path: Path, request: pytest.FixtureRequest, cached: bool
+) -> None:
+    fill(store, 40)
+    config = make_config(store)
+    build = Builder(config, tmp_path / "cache" if cached else None).build(PostStore(config).load(), NOW)
+    here = write_build(build, tmp_path / "here")
+    forks = request.getfixturevalue("forks")
+    forked = write_build(build, tmp_path / "forked")
+    assert "fork" in forks
+    written = tree(forked)
+    assert written == tree(here)
+    assert len(written) == len(build.resources)
+    assert {mode & 0o777 for _, mode in written.values()} == {0o644}
+
+
+@needs_fork
+def test_a_file_a_worker_cannot_write_fails_the_write(
+    store: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    fill(store, 40)
+    config = make_config(store)
+    build = Builder(config).build(PostStore(config).load(), NOW)
+    # Two paths that are one file: the second cannot be made.
+    clash = dataclasses.replace(
+        build, resources={**build.resources, "/atom.xml/": build.resources["/atom.xml"]}
+    )
+    request.getfixturevalue("forks")
+    with pytest.raises(WriteError):
+        write_build(clash, tmp_path / "out")
