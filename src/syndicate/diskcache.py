@@ -56,6 +56,10 @@ class DiskCache:
     def _connect(self) -> sqlite3.Connection:
         # Only the rebuild thread writes (the Site holds a lock), or the workers it forked.
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # Values are whole pages and feeds, tens to hundreds of KB: in 64 KB pages (for a
+        # new file; one that exists keeps its own) each takes a few pages instead of
+        # dozens, which halves the time a first build spends writing them.
+        db.execute("PRAGMA page_size=65536")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute(_SCHEMA)
