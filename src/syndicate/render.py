@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import markdown
@@ -64,11 +65,28 @@ _URL_SCHEMES = {"http", "https", "mailto"}
 _local = threading.local()
 
 
+class _Markdown(markdown.Markdown):
+    """Python-Markdown, its block-level tags looked up in a set rather than in its list of
+    sixty (it asks about every element of every post). The set is made from the list at the
+    start of each conversion, so a change to the list still counts."""
+
+    _block_level: frozenset[str] | None = None
+
+    def convert(self, source: str) -> str:
+        self._block_level = frozenset(self.block_level_elements)
+        return super().convert(source)
+
+    def is_block_level(self, tag: Any) -> bool:
+        if self._block_level is None:
+            return super().is_block_level(tag)
+        return isinstance(tag, str) and tag.lower().rstrip("/") in self._block_level
+
+
 def markdown_to_html(body: str) -> str:
     """Unsanitized HTML, as Python-Markdown makes it."""
     converter: markdown.Markdown | None = getattr(_local, "markdown", None)
     if converter is None:
-        converter = markdown.Markdown(
+        converter = _Markdown(
             extensions=[
                 *MARKDOWN_EXTENSIONS,
                 SkippingInlineExtension(),
