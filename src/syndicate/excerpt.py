@@ -51,7 +51,7 @@ class _Atom:
     width: int = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "width", len(_GRAPHEME.findall(self.text)))
+        object.__setattr__(self, "width", len(_graphemes(self.text)))
 
 
 _Segment = str | _Atom
