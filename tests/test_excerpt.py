@@ -112,7 +112,7 @@ def test_parsing_in_small_chunks_gives_the_same_result(monkeypatch: pytest.Monke
     long_post = POST.replace("<!-- more -->", "") * 20
     lengths = (1, 45, 91, 140, 181, 350, 2000)
     expected = [excerpt(long_post, n) for n in lengths]
-    monkeypatch.setattr(syndicate.excerpt, "_FIRST_CHUNK", 1)
+    monkeypatch.setattr(syndicate.excerpt, "_first_chunk", lambda length: 1)
     assert [excerpt(long_post, n) for n in lengths] == expected
 
 
