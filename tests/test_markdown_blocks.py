@@ -26,6 +26,9 @@ SNIPPETS = [
     "text\n---\n\ntext\n===\n\n- item\n- item\n\n1. one\n2. two",
     "- a list\n- with | a pipe\n    > and a quote\n    # and a heading",
     "中文段落，没有任何标记。\n第二行。\n\n另一段：数学 $x$ 和代码 `y`。",
+    "Setext\n=\n\nnot setext\n =\n\nline\n- item after a line\n\nline\n-- two",
+    'text[^1] and [ref] and [^2]\n\n[^1]: one\n[^2]: two\n    more\n\n[ref]: /url "Title"\n\n'
+    "a [x]: not a definition mid-line\n[y]:\n/after-a-break\n\n[^3]:tight\n\n[t]:/tight",
 ]
 
 
@@ -42,7 +45,7 @@ def test_blocks_render_as_python_markdown_does(stock: markdown.Markdown, body: s
 
 # What NEEDS was checked against (Markdown 3.11.3, pymdown-extensions 12.3): each listed
 # processor's test and regexes. A change to one may make it pass on blocks without its needs.
-CHECKED_TESTS = "1be782ffeaf2a7e00f7ed8b83268f8202bcf03def1eabd1109c574493aae51b2"
+CHECKED_TESTS = "ed74a8361d25287ad1220f39b26654598fdfd014889d3b188b2ab31850562395"
 
 
 def _checked(stock: markdown.Markdown) -> str:
@@ -52,7 +55,9 @@ def _checked(stock: markdown.Markdown) -> str:
         regexes = [getattr(processor, attr, None) for attr in ("RE", "SEARCH_RE", "RE_END_BORDER")]
         regexes = [regex if isinstance(regex, str | None) else regex.pattern for regex in regexes]
         # The table's test splits the first rows into cells, so how it splits counts too.
-        methods = [getattr(type(processor), method, None) for method in ("test", "_split_row", "_split")]
+        methods = [
+            getattr(type(processor), method, None) for method in ("test", "run", "_split_row", "_split")
+        ]
         sources = "".join(inspect.getsource(method) for method in methods if method is not None)
         parts.append(f"{name} {type(processor).__qualname__}\n{sources}{regexes}")
     return "\n".join(parts)
@@ -83,6 +88,9 @@ def test_a_block_test_never_passes_without_its_needs(stock: markdown.Markdown, n
         "| a |",
         "# h",
         "> q",
+        "[^1]:",
+        "[r]:",
+        " /u",
     ]
     chooser = random.Random(name)
     tried = 0
@@ -91,4 +99,7 @@ def test_a_block_test_never_passes_without_its_needs(stock: markdown.Markdown, n
         if any(need in block for need in needs):
             continue
         tried += 1
-        assert not processor.test(Element("div"), block), f"{name} takes {block!r}"
+        blocks = [block]
+        taken = processor.test(Element("div"), block) and processor.run(Element("div"), blocks) is not False
+        assert not taken, f"{name} takes {block!r}"
+        assert blocks == [block]

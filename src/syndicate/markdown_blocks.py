@@ -4,7 +4,8 @@ For every block of a post (each paragraph, list, table, ...) the parser asks its
 processors one after the other whether the block is theirs, until one says yes. Several
 ask with a regex searched over the whole block, or split it into table cells, when what
 they look for needs a character most blocks do not have: "#" for a heading, ">" for a
-quote, "|" for a table. Here such a processor is asked only about a block that has one.
+quote, "|" for a table, "]:" for a footnote's definition. Here such a processor is asked
+only about a block that has one.
 The tests pin each processor's regex and check that it never matches a block without
 what is listed here.
 """
@@ -18,12 +19,17 @@ import markdown
 from markdown.extensions import Extension
 
 # For each block processor: strings of which at least one must appear in a block for the
-# processor's test to pass. A processor missing from this table is always asked.
+# processor to take it (its test to pass and its run not to give the block back, as the
+# footnote and link reference processors do with any block without a definition). A
+# processor missing from this table is always asked.
 NEEDS: dict[str, tuple[str, ...]] = {
     "hashheader": ("#",),
     "quote": (">",),
     "table": ("|",),
     "hr": ("-", "_", "*"),
+    "setextheader": ("\n=", "\n-"),
+    "footnote": ("]:",),
+    "reference": ("]:",),
 }
 
 
@@ -50,6 +56,6 @@ class SkippingBlockExtension(Extension):
         for name, needs in NEEDS.items():
             if name in processors:
                 processor = processors[name]
-                # Each test passes only on blocks with what it needs, and changes nothing a
-                # block that fails it relies on: skipping it is the same as failing it.
+                # Each processor takes only blocks with what it needs, and changes nothing a
+                # block it does not take relies on: not asking is the same as a no.
                 processor.test = _needing(needs, processor.test)  # type: ignore[method-assign,assignment]
