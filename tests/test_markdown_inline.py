@@ -105,6 +105,14 @@ def test_a_pattern_not_listed_is_tried_on_every_text() -> None:
     assert converter.convert("plain %%loud%% words") == "<p>plain <strong>LOUD</strong> words</p>"
 
 
+def test_a_pattern_registered_after_a_conversion_is_tried_too() -> None:
+    converter = markdown.Markdown(extensions=[SkippingInlineExtension()])
+    assert converter.convert("plain %%loud%% *words*") == "<p>plain %%loud%% <em>words</em></p>"
+    ShoutExtension().extendMarkdown(converter)
+    converter.reset()
+    assert converter.convert("plain %%loud%% *words*") == "<p>plain <strong>LOUD</strong> <em>words</em></p>"
+
+
 @pytest.mark.parametrize("name", sorted(NEEDS))
 def test_a_pattern_never_matches_text_without_its_needs(stock: markdown.Markdown, name: str) -> None:
     pattern: re.Pattern[str] = stock.inlinePatterns[name].compiled_re

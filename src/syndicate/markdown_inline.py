@@ -77,18 +77,22 @@ class SkippingInlineProcessor(InlineProcessor):
         self._needs: list[tuple[str, ...] | None] = []
         self._starts: list[str | None] = []
         self._all_listed = False
+        self._patterns: tuple[object, ...] = ()  # what the tables were made for
 
     def run(self, tree: Element, ancestors: list[str] | None = None) -> Element:
-        patterns = self.inlinePatterns
-        self._needs = [None] * len(patterns)
-        for name, needs in NEEDS.items():
-            if name in patterns:
-                self._needs[patterns.get_index_for_name(name)] = needs
-        self._starts = [None] * len(patterns)
-        for name, starts in STARTS.items():
-            if name in patterns:
-                self._starts[patterns.get_index_for_name(name)] = starts
-        self._all_listed = None not in self._needs
+        patterns = tuple(self.inlinePatterns)
+        if patterns != self._patterns:  # the first time, or the registry changed
+            index = {id(pattern): number for number, pattern in enumerate(patterns)}
+            self._needs = [None] * len(patterns)
+            for name, needs in NEEDS.items():
+                if name in self.inlinePatterns:
+                    self._needs[index[id(self.inlinePatterns[name])]] = needs
+            self._starts = [None] * len(patterns)
+            for name, starts in STARTS.items():
+                if name in self.inlinePatterns:
+                    self._starts[index[id(self.inlinePatterns[name])]] = starts
+            self._all_listed = None not in self._needs
+            self._patterns = patterns
         return super().run(tree, ancestors)
 
     # Replaces InlineProcessor.__handleInline (name-mangled, hence the spelling); the loop is
@@ -101,7 +105,7 @@ class SkippingInlineProcessor(InlineProcessor):
         count = len(self.inlinePatterns)
         while patternIndex < count:
             needs = self._needs[patternIndex]
-            if needs is not None and not any(need in data for need in needs):
+            if needs is not None and not any(map(data.__contains__, needs)):
                 first = -1
             else:
                 first = _first_of(self._starts[patternIndex], data, start)
@@ -120,6 +124,8 @@ def _first_of(characters: str | None, text: str, start: int) -> int:
     `start` itself when there are no characters to look for."""
     if characters is None:
         return start
+    if len(characters) == 1:
+        return text.find(characters, start)
     found = [at for character in characters if (at := text.find(character, start)) >= 0]
     return min(found, default=-1)
 
