@@ -43,7 +43,7 @@ def _needing(needs: tuple[str, ...], test: Callable[[Element, str], bool]) -> Ca
         return test_one
 
     def test_any(parent: Element, block: str) -> bool:
-        return any(need in block for need in needs) and test(parent, block)
+        return any(map(block.__contains__, needs)) and test(parent, block)
 
     return test_any
 
