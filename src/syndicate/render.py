@@ -28,7 +28,7 @@ from syndicate.excerpt import make_excerpt
 from syndicate.markdown_blocks import SkippingBlockExtension
 from syndicate.markdown_inline import SkippingInlineExtension
 from syndicate.markdown_toc import HeadingIdExtension
-from syndicate.parallel import worker_count
+from syndicate.parallel import can_fork, make_in_batches, worker_count
 from syndicate.posts import Entry, Post
 from syndicate.store import read_body
 from syndicate.urls import absolute, post_path
@@ -155,13 +155,14 @@ _PARALLEL_FROM = 200
 # Rendered posts are written to the disk cache this many at a time, so a cold store's
 # HTML never sits in memory all at once.
 _BATCH = 200
-# Posts sent to a worker at a time: about 0.2 s of work, so that no worker is left
+# Posts sent to a worker at a time: about 0.05 s of work, so that no worker is left
 # with much to do after the others have finished.
 _CHUNK = 20
 # Bump when rendering, the excerpt or the cache's layout changes, so that caches on disk are not reused.
 _FORMAT_VERSION = "3"
 
 _Job = tuple[Post, Path | None, str, ExcerptSettings]
+_Kept = tuple[str, str | None, str]  # render key, HTML unless the disk cache has it, excerpt
 
 
 class Renderer:
@@ -228,13 +229,10 @@ class Renderer:
         todo = {key: job for key, job in fresh.items() if key not in excerpts}
         for batch in self._render_all(todo, root):
             self.rendered += len(batch)
-            excerpts.update((key, excerpt) for key, (_, excerpt) in batch.items())
-            if self._disk is not None:
-                rows = {key: page.encode() for key, (page, _) in batch.items()}
-                rows.update((_excerpt_key(key), excerpt.encode()) for key, (_, excerpt) in batch.items())
-                self._disk.put_many(rows)
-            if self._disk is None or not self._disk.usable:
-                html.update((key, page) for key, (page, _) in batch.items())
+            for key, page, excerpt in batch:
+                excerpts[key] = excerpt
+                if page is not None:  # the disk cache could not keep it
+                    html[key] = page
         entries = {}
         for key, (post, url) in fresh.items():
             content = html[key] if key in html else partial(self._html, key, post, url, root)
@@ -253,24 +251,40 @@ class Renderer:
     def _key(self, post: Post, url: str) -> str:
         return hashlib.sha256(f"{self._fingerprint}\0{post.digest}\0{url}".encode()).hexdigest()
 
-    def _render_all(
-        self, todo: dict[str, tuple[Post, str]], root: Path | None
-    ) -> Iterator[dict[str, tuple[str, str]]]:
-        """(html, excerpt) by render key, a batch at a time."""
-        keys = list(todo)
-        jobs: list[_Job] = [(post, root, url, self._excerpt) for post, url in todo.values()]
+    def _render_all(self, todo: dict[str, tuple[Post, str]], root: Path | None) -> Iterator[list[_Kept]]:
+        """(key, HTML, excerpt) of each post, a batch at a time, each batch written to the
+        disk cache (its HTML None where the cache keeps it)."""
+        jobs = [(key, (post, root, url, self._excerpt)) for key, (post, url) in todo.items()]
         workers = self._workers
         if len(jobs) < _PARALLEL_FROM or workers == 1:
             for start in range(0, len(jobs), _BATCH):
-                done = [_render_job(job) for job in jobs[start : start + _BATCH]]
-                yield dict(zip(keys[start : start + _BATCH], done, strict=True))
+                yield self._keep([_render_keyed(key, job) for key, job in jobs[start : start + _BATCH]])
             return
-        # A cold store renders on every core. "spawn": the server has threads, which fork does not copy.
+        if can_fork():
+            # `syndicate build`, or a server's first build: workers forked from this process
+            # start at once, and write what they render to the disk cache themselves.
+            makers = [partial(_render_keyed, key, job) for key, job in jobs]
+            yield from make_in_batches(makers, _CHUNK, self._keep, workers, minimum=_PARALLEL_FROM)
+            return
+        # A server's rebuild: it has threads, which fork does not copy.
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = pool.map(_render_job, jobs, chunksize=max(1, min(_CHUNK, len(jobs) // (workers * 8))))
+            chunk = max(1, min(_CHUNK, len(jobs) // (workers * 8)))
+            results = pool.map(_render_job, [job for _, job in jobs], chunksize=chunk)
             for start in range(0, len(jobs), _BATCH):
-                done = [next(results) for _ in keys[start : start + _BATCH]]
-                yield dict(zip(keys[start : start + _BATCH], done, strict=True))
+                batch = jobs[start : start + _BATCH]
+                yield self._keep([(key, *next(results)) for key, _ in batch])
+
+    def _keep(self, made: list[tuple[str, str, str]]) -> list[_Kept]:
+        """Write rendered posts to the disk cache, where this runs: (key, HTML, excerpt) of
+        each, the HTML None if the cache kept it."""
+        if self._disk is None:
+            return list(made)
+        rows = {}
+        for key, page, excerpt in made:
+            rows[key], rows[_excerpt_key(key)] = page.encode(), excerpt.encode()
+        self._disk.put_many(rows)
+        kept = self._disk.usable
+        return [(key, None if kept else page, excerpt) for key, page, excerpt in made]
 
 
 def _excerpt_key(key: str) -> str:
@@ -288,6 +302,10 @@ def _image_url(image: str | None, page_url: str) -> str | None:
 def _render_job(job: _Job) -> tuple[str, str]:
     post, root, url, excerpt = job
     return render_post(read_body(root, post), post.summary, url, excerpt)
+
+
+def _render_keyed(key: str, job: _Job) -> tuple[str, str, str]:
+    return (key, *_render_job(job))
 
 
 def _fingerprint(excerpt: ExcerptSettings) -> str:
