@@ -27,6 +27,7 @@ from syndicate.diskcache import DiskCache
 from syndicate.excerpt import make_excerpt
 from syndicate.markdown_blocks import SkippingBlockExtension
 from syndicate.markdown_inline import SkippingInlineExtension
+from syndicate.markdown_passes import FastPassesExtension
 from syndicate.markdown_toc import HeadingIdExtension
 from syndicate.parallel import can_fork, make_in_batches, worker_count
 from syndicate.posts import Entry, Post
@@ -91,6 +92,7 @@ def markdown_to_html(body: str) -> str:
                 *MARKDOWN_EXTENSIONS,
                 SkippingInlineExtension(),
                 SkippingBlockExtension(),
+                FastPassesExtension(),
                 HeadingIdExtension(),
             ],
             extension_configs=MARKDOWN_EXTENSION_CONFIGS,
