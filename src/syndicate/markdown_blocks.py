@@ -12,10 +12,12 @@ what is listed here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from xml.etree.ElementTree import Element
+from collections.abc import Callable, Iterable
+from xml.etree.ElementTree import Element, ElementTree
 
 import markdown
+from markdown.blockparser import BlockParser
+from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 
 # For each block processor: strings of which at least one must appear in a block for the
@@ -48,6 +50,28 @@ def _needing(needs: tuple[str, ...], test: Callable[[Element, str], bool]) -> Ca
     return test_any
 
 
+def _take_processors_once(parser: BlockParser) -> None:
+    """BlockParser.parseBlocks iterates over the registry of block processors for every
+    block, and the registry makes a new list of them each time: here the list is taken
+    once a document (the registry does not change while one is parsed)."""
+    parse_document = parser.parseDocument
+    taken: list[BlockProcessor] = []
+
+    def parseDocument(lines: Iterable[str]) -> ElementTree:
+        taken[:] = parser.blockprocessors
+        return parse_document(lines)
+
+    def parseBlocks(parent: Element, blocks: list[str]) -> None:
+        # BlockParser.parseBlocks' own loop.
+        while blocks:
+            for processor in taken or parser.blockprocessors:
+                if processor.test(parent, blocks[0]) and processor.run(parent, blocks) is not False:
+                    break
+
+    parser.parseDocument = parseDocument  # type: ignore[method-assign]
+    parser.parseBlocks = parseBlocks  # type: ignore[method-assign]
+
+
 class SkippingBlockExtension(Extension):
     """Put after the extensions whose block processors it lists."""
 
@@ -59,3 +83,4 @@ class SkippingBlockExtension(Extension):
                 # Each processor takes only blocks with what it needs, and changes nothing a
                 # block it does not take relies on: not asking is the same as a no.
                 processor.test = _needing(needs, processor.test)  # type: ignore[method-assign,assignment]
+        _take_processors_once(md.parser)
