@@ -78,6 +78,9 @@ class SkippingInlineProcessor(InlineProcessor):
         self._starts: list[str | None] = []
         self._all_listed = False
         self._patterns: tuple[object, ...] = ()  # what the tables were made for
+        self._need_strings = tuple(sorted({need for needs in NEEDS.values() for need in needs}))
+        # (which need strings a text has, the first pattern to try) -> the patterns to try
+        self._candidates: dict[tuple[tuple[bool, ...], int], tuple[int, ...]] = {}
 
     def run(self, tree: Element, ancestors: list[str] | None = None) -> Element:
         patterns = tuple(self.inlinePatterns)
@@ -93,30 +96,43 @@ class SkippingInlineProcessor(InlineProcessor):
                     self._starts[index[id(self.inlinePatterns[name])]] = starts
             self._all_listed = None not in self._needs
             self._patterns = patterns
+            self._candidates = {}
         return super().run(tree, ancestors)
 
-    # Replaces InlineProcessor.__handleInline (name-mangled, hence the spelling); the loop is
-    # that method's own, plus the skip.
+    # Replaces InlineProcessor.__handleInline (name-mangled, hence the spelling): the same
+    # patterns are tried in the same order from the same places, less those that cannot match.
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
         if isinstance(data, util.AtomicString) or (self._all_listed and not _ANY_NEED.search(data)):
             return data
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
-        start = 0
-        count = len(self.inlinePatterns)
-        while patternIndex < count:
-            needs = self._needs[patternIndex]
-            if needs is not None and not any(map(data.__contains__, needs)):
-                first = -1
-            else:
-                first = _first_of(self._starts[patternIndex], data, start)
-            if first < 0:
-                matched = False
-                start = 0  # as after a pattern that found nothing
-            else:
-                data, matched, start = apply(self.inlinePatterns[patternIndex], data, patternIndex, first)
-            if not matched:
-                patternIndex += 1
+        for index in self._candidates_for(data, patternIndex):
+            needs, starts, pattern = self._needs[index], self._starts[index], self.inlinePatterns[index]
+            start, matched = 0, True
+            # A pattern that matched is tried again after its match, until it finds no more.
+            while matched:
+                if needs is not None and not any(map(data.__contains__, needs)):
+                    break  # an earlier match took what it needs
+                first = _first_of(starts, data, start)
+                if first < 0:
+                    break
+                data, matched, start = apply(pattern, data, index, first)
         return data
+
+    def _candidates_for(self, data: str, first: int) -> tuple[int, ...]:
+        """The patterns from `first` on that `data` has what they need for. A match only
+        replaces text with a placeholder, which holds none of what a pattern needs: a
+        pattern that cannot match a text now cannot match it later either."""
+        present = tuple(map(data.__contains__, self._need_strings))
+        candidates = self._candidates.get((present, first))
+        if candidates is None:
+            have = {need for need, there in zip(self._need_strings, present, strict=True) if there}
+            candidates = tuple(
+                index
+                for index in range(first, len(self._needs))
+                if (needs := self._needs[index]) is None or any(need in have for need in needs)
+            )
+            self._candidates[(present, first)] = candidates
+        return candidates
 
 
 def _first_of(characters: str | None, text: str, start: int) -> int:
