@@ -7,8 +7,10 @@ from pathlib import Path
 
 import markdown
 import pytest
+from markdown.postprocessors import Postprocessor
 
 from syndicate import frontmatter
+from syndicate.markdown_toc import HeadingIdExtension
 from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
 
 EXAMPLE_POSTS = sorted((Path(__file__).parents[1] / "examples" / "site" / "content").rglob("*.md"))
@@ -80,3 +82,20 @@ def test_random_headings_get_the_same_ids(stock: markdown.Markdown) -> None:
         ]
         body = "\n\ntext\n\n".join(headings) + "\n\n[^1]: a note"
         assert markdown_to_html(body) == stock_html(stock, body), body
+
+
+class Swap(Postprocessor):
+    """Changes a heading's inner HTML as toc runs it through, not the document."""
+
+    def run(self, text: str) -> str:
+        return text if text.startswith("<") else text.replace("cat", "dog")
+
+
+def test_a_postprocessor_of_another_extension_counts_in_heading_ids() -> None:
+    ours = markdown.Markdown(extensions=["toc", HeadingIdExtension()])
+    stock = markdown.Markdown(extensions=["toc"])
+    for converter in (ours, stock):
+        converter.postprocessors.register(Swap(converter), "swap", 1)
+    body = "# A cat\n\ntext about a cat"
+    assert ours.convert(body) == stock.convert(body)
+    assert '<h1 id="a-dog">A cat</h1>' in ours.convert(body)

@@ -12,10 +12,12 @@ Python-Markdown's own.
 from __future__ import annotations
 
 import html
+import re
 from xml.etree.ElementTree import Element
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.footnotes import FootnotePostprocessor
 from markdown.extensions.toc import (
     TocExtension,
     TocTreeprocessor,
@@ -24,6 +26,7 @@ from markdown.extensions.toc import (
     strip_tags,
     unique,
 )
+from markdown.postprocessors import AndSubstitutePostprocessor, RawHtmlPostprocessor
 
 
 class HeadingIdProcessor(TocTreeprocessor):
@@ -43,10 +46,13 @@ class HeadingIdProcessor(TocTreeprocessor):
             super().run(doc)  # a marker to replace, maybe: the table is needed after all
             return
         id_counters: dict[str, int] = {}
+        known = tuple(map(type, self.md.postprocessors)) == _KNOWN_POSTPROCESSORS
         for el in headings:
             self.set_level(el)
             if "id" not in el.attrib:
-                name = strip_tags(render_inner_html(remove_fnrefs(el), self.md))
+                name = _plain_name(el) if known else None
+                if name is None:
+                    name = strip_tags(render_inner_html(remove_fnrefs(el), self.md))
                 slug = self.slugify(html.unescape(name), self.sep)
                 # The stubs predate `unique`'s third argument, which the extension passes.
                 el.attrib["id"] = unique(slug, used_ids, id_counters)  # type: ignore[call-arg]
@@ -55,6 +61,23 @@ class HeadingIdProcessor(TocTreeprocessor):
                 self.add_anchor(el, el.attrib["id"])
             if self.use_permalinks not in [False, None]:
                 self.add_permalink(el, el.attrib["id"])
+
+
+# The postprocessors of syndicate's extensions: each changes only text holding STX (a
+# placeholder for stashed HTML, "&" or a footnote's marks).
+_KNOWN_POSTPROCESSORS = (RawHtmlPostprocessor, FootnotePostprocessor, AndSubstitutePostprocessor)
+# What makes a heading's text more than itself in HTML: escaped characters, placeholders.
+_SPECIAL = re.compile("[&<>\x02\x03]")
+
+
+def _plain_name(heading: Element) -> str | None:
+    """The heading's name as toc works it out (its inner HTML, the postprocessors run over
+    it, tags stripped, whitespace folded), for a heading of plain text only: the text with
+    its whitespace folded. None for any other heading."""
+    text = heading.text
+    if len(heading) or heading.attrib or not text or _SPECIAL.search(text):
+        return None
+    return " ".join(text.split())
 
 
 class HeadingIdExtension(Extension):
