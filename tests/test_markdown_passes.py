@@ -24,6 +24,9 @@ SNIPPETS = [
     "   \nstarts with spaces\n\n\n    \n    code after blank lines\n",
     'escaped \\* \\_ \\` \\[ \\\\ and `code \\* kept` and [l](/a\\_b "t\\*")',
     "\x02 and \x03 in the source, \\# escaped",
+    "Text[^1]\n\n///Footnotes Go Here///\n\nafter\n\n[^1]: the note",
+    "*em* then ///Footnotes Go Here/// in a tail[^1]\n\n[^1]: the note",
+    "no marker, a note[^1]\n\n[^1]: the note",
 ]
 
 
