@@ -3,11 +3,10 @@
 For every block of a post (each paragraph, list, table, ...) the parser asks its block
 processors one after the other whether the block is theirs, until one says yes. Several
 ask with a regex searched over the whole block, or split it into table cells, when what
-they look for needs a character most blocks do not have: "#" for a heading, ">" for a
-quote, "|" for a table, "]:" for a footnote's definition. Here such a processor is asked
-only about a block that has one.
-The tests pin each processor's regex and check that it never matches a block without
-what is listed here.
+they look for needs what most blocks do not have: "#" for a heading, ">" for a quote,
+"|" for a table, "]:" for a footnote's definition, "--" or "- -" for a rule. Here such a
+processor is asked only about a block that has it. The tests pin each processor's regex
+and check that it never matches a block without what is listed here.
 """
 
 from __future__ import annotations
@@ -28,7 +27,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "hashheader": ("#",),
     "quote": (">",),
     "table": ("|",),
-    "hr": ("-", "_", "*"),
+    # Three or more of one of them, each at most two spaces from the next.
+    "hr": tuple(mark + " " * gap + mark for mark in "-_*" for gap in range(3)),
     "setextheader": ("\n=", "\n-"),
     "footnote": ("]:",),
     "reference": ("]:",),

@@ -77,7 +77,7 @@ class SkippingInlineProcessor(InlineProcessor):
         self._needs: list[tuple[str, ...] | None] = []
         self._starts: list[str | None] = []
         self._all_listed = False
-        self._patterns: tuple[object, ...] = ()  # what the tables were made for
+        self._patterns: tuple[object, ...] = ()  # the patterns the tables were made for, in order
         self._need_strings = tuple(sorted({need for needs in NEEDS.values() for need in needs}))
         # (which need strings a text has, the first pattern to try) -> the patterns to try
         self._candidates: dict[tuple[tuple[bool, ...], int], tuple[int, ...]] = {}
@@ -106,7 +106,7 @@ class SkippingInlineProcessor(InlineProcessor):
             return data
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
         for index in self._candidates_for(data, patternIndex):
-            needs, starts, pattern = self._needs[index], self._starts[index], self.inlinePatterns[index]
+            needs, starts, pattern = self._needs[index], self._starts[index], self._patterns[index]
             start, matched = 0, True
             # A pattern that matched is tried again after its match, until it finds no more.
             while matched:
