@@ -1,10 +1,14 @@
 """The framework's own ceiling: a bare Starlette app that answers from a dict.
 
 `python bench/bare_app.py --data FILE --port P` serves the responses recorded
-in FILE (by serve_bench.py, from a running syndicate) on the same uvicorn
-settings `syndicate serve` uses, with none of syndicate's work: no lookup
-rules, no metrics, no access log. It understands just enough HTTP for the
-benchmark: gzip when Accept-Encoding names it, 304 when If-None-Match is the ETag.
+in FILE (by serve_bench.py, from a running syndicate) on uvicorn as
+`uvicorn[standard]` runs it: httptools and uvloop, named explicitly, and no
+access log. The app does none of syndicate's work: no lookup rules, no metrics,
+no log. It understands just enough HTTP for the benchmark: gzip when
+Accept-Encoding names it, 304 when If-None-Match is the ETag.
+
+granian runs the same app: `granian --interface asgi --factory bare_app:from_environment`
+with the recording's path in BARE_APP_DATA.
 """
 
 from __future__ import annotations
@@ -12,11 +16,11 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -46,6 +50,7 @@ class Recorded:
 
 
 Recording = dict[str, dict[str, Recorded]]  # path -> encoding -> response
+DATA_ENV = "BARE_APP_DATA"  # where from_environment() finds the recording
 
 
 def save(recording: Recording, path: Path) -> None:
@@ -77,6 +82,11 @@ def create_app(recording: Recording) -> Starlette:
     return Starlette(routes=[Route("/{path:path}", serve, methods=["GET", "HEAD"])])
 
 
+def from_environment() -> Starlette:
+    """The app on the recording named by BARE_APP_DATA: the factory granian is given."""
+    return create_app(load(Path(os.environ[DATA_ENV])))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -85,16 +95,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
+    import uvicorn  # only here: granian's venv has no uvicorn
+
     app = create_app(load(args.data))
-    # The settings of syndicate.server.serve; its access log is written by its app, so none here.
+    # uvicorn[standard]'s fast stack, named so that a missing piece fails instead of falling back.
+    # No access log (syndicate writes its own, in batches), no proxy-header middleware and no
+    # Server header: the least work uvicorn can do.
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             host=args.host,
             port=args.port,
+            http="httptools",
+            loop="uvloop",
             proxy_headers=False,
             server_header=False,
-            timeout_graceful_shutdown=3,
             log_config=None,
             access_log=False,
         )

@@ -12,6 +12,8 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -88,6 +90,21 @@ def peak_rss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+def ensure_venv(venv: Path, requirements: Path) -> Path:
+    """`venv` with exactly the pins of `requirements` installed (made or updated when they changed)."""
+    wanted = requirements.read_text(encoding="utf-8")
+    stamp = venv / ".installed"
+    if stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
+        return venv
+    print(f"[bench] installing {requirements.name} into {venv}", file=sys.stderr, flush=True)
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([PYTHON, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-r", str(requirements)], check=True)
+    stamp.write_text(wanted, encoding="utf-8")
+    return venv
+
+
 def parse_sizes(text: str) -> list[int]:
     """ "1000,10000" (or "10_000") as a list of post counts."""
     return [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
@@ -131,6 +148,64 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str
 
 
 # Processes and HTTP
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    """One run of a program, measured from outside."""
+
+    wall: float  # seconds from spawn to exit
+    cpu: float  # user + system seconds of it and every child it waited for
+    max_rss: int  # bytes: the peak resident set of its largest single process (ru_maxrss)
+    tree_pss: int  # bytes: the peak of its processes' proportional set sizes together, sampled
+
+
+def run_measured(
+    command: Sequence[str], cwd: Path | None = None, env: Mapping[str, str] | None = None, every: float = 0.5
+) -> ProcessRun:
+    """Run `command` to completion (it must succeed): wall time from wait4, memory sampled by a
+    thread of this process meanwhile, so the wall time ends when the program does."""
+    peak = [0]
+    done = threading.Event()
+
+    def sample(pid: int) -> None:
+        while not done.wait(every):
+            peak[0] = max(peak[0], tree_pss_bytes(pid))
+
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        sampler = threading.Thread(target=sample, args=(process.pid,), daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+        sampler.join()
+        if process.returncode != 0:
+            errors.seek(0)
+            tail = errors.read().decode(errors="replace").strip()[-800:]
+            raise RuntimeError(f"{Path(command[0]).name} failed ({process.returncode}): {tail}")
+    scale = 1 if sys.platform == "darwin" else 1024
+    return ProcessRun(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * scale, peak[0])
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A program that builds a site to files, ready to run: what peers_bench.py times."""
+
+    name: str
+    command: list[str]
+    out: Path  # the folder it writes
+    reset: Callable[[], None]  # removes what a run left, so the next run is a first build
+    cwd: Path | None = None
+    env: Mapping[str, str] | None = None
+    version: str = ""
+
+
+def files_under(folder: Path) -> int:
+    """How many files a build wrote into `folder` (a symlink to the real folder is followed)."""
+    return sum(1 for path in folder.resolve().rglob("*") if path.is_file())
 
 
 def free_port() -> int:

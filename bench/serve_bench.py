@@ -1,16 +1,19 @@
-"""Serving benchmarks: `python bench/serve_bench.py [--posts 1000] [--duration 10] [--connections 32]`.
+"""Serving benchmarks: `python bench/serve_bench.py [--posts 1000] [--duration 10] [--rounds 3]`.
 
-wrk drives three servers on loopback with the same connections and
-duration, every server pinned to CPU 0 and wrk to CPU 1. All three are
-started first; then each case runs against each server in turn, so the idle
-servers cost nothing and a burst of other work hits all three alike:
+wrk drives four servers on loopback with the same connections and duration,
+every server pinned to CPU 0 and wrk to CPU 1. All four are started first;
+then, round after round, each case runs against each server in turn, so the
+idle servers cost nothing and a burst of other work hits all of them alike:
 - syndicate: `syndicate serve` on a generated site;
-- bare: bench/bare_app.py, a bare Starlette app on the same uvicorn settings,
-  answering with the bytes syndicate sent (the framework's ceiling);
+- bare: bench/bare_app.py, a bare Starlette app on uvicorn[standard]'s stack
+  (httptools, uvloop), answering with the bytes syndicate sent;
+- granian: the same bare app on granian (Rust HTTP, ASGI, one worker), from
+  bench/.venv-granian (requirements-granian.txt);
 - nginx: the same site written by `syndicate build --out`, with .gz files for
   gzip_static (the machine's ceiling).
 Cases: /atom.xml plain, gzip and as a 304 (If-None-Match with the ETag that
-server gave for the gzip response), and / plain.
+server gave for the gzip response), and / plain. A ratio is the median of
+the rounds' ratios, each taken between runs a few seconds apart.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import gzip
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +38,7 @@ from harness import (
     BENCH_DIR,
     PYTHON,
     cpu_count,
+    ensure_venv,
     free_port,
     http_get,
     pinned,
@@ -43,7 +48,10 @@ from harness import (
 )
 
 SERVER_CPU, WRK_CPU = 0, 1
-SERVERS = ("syndicate", "bare", "nginx")
+SERVERS = ("syndicate", "bare", "granian", "nginx")
+PEERS = SERVERS[1:]  # what syndicate is measured against
+GRANIAN_VENV = BENCH_DIR / ".venv-granian"
+GRANIAN_REQUIREMENTS = BENCH_DIR / "requirements-granian.txt"
 GZIP_SUFFIXES = (".html", ".xml", ".json", ".css", ".svg")
 
 
@@ -89,16 +97,34 @@ class ServeResult:
     connections: int
     duration: int
     pinned: bool
-    results: dict[str, dict[str, WrkResult]] = field(default_factory=dict)  # server -> case -> result
+    rounds: int = 1
+    results: dict[str, dict[str, list[WrkResult]]] = field(default_factory=dict)  # server -> case -> rounds
     notes: list[str] = field(default_factory=list)
 
+    def runs(self, server: str, case: str) -> list[WrkResult]:
+        return self.results.get(server, {}).get(case, [])
+
     def rps(self, server: str, case: str) -> float | None:
-        result = self.results.get(server, {}).get(case)
-        return result.requests_per_second if result is not None and result.valid else None
+        """The median requests per second over the rounds; None unless every round was valid."""
+        runs = self.runs(server, case)
+        if not runs or not all(run.valid for run in runs):
+            return None
+        return statistics.median(run.requests_per_second for run in runs)
+
+    def round_ratios(self, case: str, against: str) -> list[float]:
+        """syndicate / `against` in each round where both runs were valid."""
+        pairs = zip(self.runs("syndicate", case), self.runs(against, case), strict=False)
+        return [
+            ours.requests_per_second / theirs.requests_per_second
+            for ours, theirs in pairs
+            if ours.valid and theirs.valid
+        ]
 
     def ratio(self, case: str, against: str) -> float | None:
-        ours, theirs = self.rps("syndicate", case), self.rps(against, case)
-        return ours / theirs if ours and theirs else None
+        """The median of the rounds' ratios; None if a round of either was invalid."""
+        if self.rps("syndicate", case) is None or self.rps(against, case) is None:
+            return None
+        return statistics.median(self.round_ratios(case, against))
 
 
 # wrk
@@ -164,7 +190,7 @@ def case_headers(port: int, case: Case) -> tuple[dict[str, str], str]:
     return headers, ""
 
 
-# The three servers
+# The four servers
 
 
 @contextmanager
@@ -205,6 +231,22 @@ def serving_syndicate(
 def serving_bare(data: Path, port: int, log: Path, cpu: int | None) -> Iterator[subprocess.Popen[bytes]]:
     command = [PYTHON, str(BENCH_DIR / "bare_app.py"), "--data", str(data), "--port", str(port)]
     with _serving(command, cpu, log, port=port, ready_path="/atom.xml", timeout=60, log=log) as process:
+        yield process
+
+
+@contextmanager
+def serving_granian(data: Path, port: int, log: Path, cpu: int | None) -> Iterator[subprocess.Popen[bytes]]:
+    """The bare app on granian, as its README runs an ASGI app: one worker, uvloop."""
+    granian = ensure_venv(GRANIAN_VENV, GRANIAN_REQUIREMENTS) / "bin" / "granian"
+    command = [
+        str(granian), "--interface", "asgi", "--workers", "1", "--loop", "uvloop",
+        "--host", "127.0.0.1", "--port", str(port), "--no-ws",
+        "--working-dir", str(BENCH_DIR), "--factory", "bare_app:from_environment",
+    ]  # fmt: skip
+    env = {**os.environ, bare_app.DATA_ENV: str(data)}
+    with _serving(
+        command, cpu, log, port=port, ready_path="/atom.xml", timeout=60, log=log, env=env
+    ) as process:
         yield process
 
 
@@ -294,12 +336,13 @@ def run(
     warmup: int = 2,
     servers: tuple[str, ...] = SERVERS,
     seed: int = 1,
+    rounds: int = 3,
 ) -> ServeResult:
     can_pin = cpu_count() >= 2 and shutil.which("taskset") is not None
     server_cpu, wrk_cpu = (SERVER_CPU, WRK_CPU) if can_pin else (None, None)
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (Debian package wrk: apt-get install wrk)")
-    result = ServeResult(posts, threads, connections, duration, can_pin)
+    result = ServeResult(posts, threads, connections, duration, can_pin, rounds)
     if not can_pin:
         result.notes.append("not pinned: fewer than 2 CPUs or no taskset; server and wrk share CPUs")
 
@@ -319,11 +362,15 @@ def run(
         )
         recording = record(ports["syndicate"], tuple(sorted({case.path for case in CASES})))
 
+        data = work / "recorded.json"
+        bare_app.save(recording, data)
         if "bare" in servers:
-            data = work / "recorded.json"
-            bare_app.save(recording, data)
             ports["bare"] = free_port()
             running.enter_context(serving_bare(data, ports["bare"], work / "bare.log", server_cpu))
+        if "granian" in servers:
+            _progress("serve: granian: the bare app")
+            ports["granian"] = free_port()
+            running.enter_context(serving_granian(data, ports["granian"], work / "granian.log", server_cpu))
 
         if "nginx" in servers and shutil.which("nginx") is None:
             result.notes.append("nginx skipped: not installed (Debian package nginx)")
@@ -342,17 +389,30 @@ def run(
         for server, port in measured.items():
             _progress(f"serve: {server}: {warmup} s of warm-up")
             run_wrk(port, "/atom.xml", {}, warmup, threads, connections, wrk_cpu)
-            result.results[server] = {}
-        # Case by case, each server in turn: a burst of load from elsewhere hits all of them alike.
-        for case in CASES:
-            _progress(f"serve: {case.name}: {duration} s on each of {', '.join(measured)}")
-            for server, port in measured.items():
-                headers, error = case_headers(port, case)
-                outcome = WrkResult(error=error)
-                if not error:
-                    outcome = run_wrk(port, case.path, headers, duration, threads, connections, wrk_cpu)
-                result.results[server][case.name] = outcome
+            result.results[server] = {case.name: [] for case in CASES}
+        # Round by round, case by case, each server in turn: a burst of load from elsewhere
+        # hits all of them alike, and each ratio is taken between runs seconds apart.
+        for number in range(rounds):
+            for case in CASES:
+                _progress(
+                    f"serve: round {number + 1} of {rounds}: {case.name}: "
+                    f"{duration} s on each of {', '.join(measured)}"
+                )
+                for server, port in measured.items():
+                    result.results[server][case.name].append(
+                        _measure(port, case, duration, threads, connections, wrk_cpu)
+                    )
     return result
+
+
+def _measure(
+    port: int, case: Case, duration: int, threads: int, connections: int, cpu: int | None
+) -> WrkResult:
+    """One wrk run of `case`, after one request checked that the server answers it as expected."""
+    headers, error = case_headers(port, case)
+    if error:
+        return WrkResult(error=error)
+    return run_wrk(port, case.path, headers, duration, threads, connections, cpu)
 
 
 def _progress(message: str) -> None:
@@ -368,38 +428,49 @@ def table(result: ServeResult) -> str:
 
 
 def table_data(result: ServeResult) -> tuple[list[str], list[list[str]]]:
-    headers = ["case", *(f"{s} req/s" for s in SERVERS), "syndicate/bare", "syndicate/nginx", "syndicate p99"]
+    headers = [
+        "case",
+        *(f"{s} req/s" for s in SERVERS),
+        *(f"syndicate/{peer}" for peer in PEERS),
+        "syndicate p99",
+    ]
     rows = []
     for case in CASES:
         rps = [_number(result.rps(server, case.name), "{:,.0f}") for server in SERVERS]
-        ours = result.results.get("syndicate", {}).get(case.name)
-        p99 = f"{ours.p99_ms:.1f} ms" if ours is not None and ours.valid else "—"
-        rows.append(
-            [
-                case.name,
-                *rps,
-                _number(result.ratio(case.name, "bare"), "{:.2f}"),
-                _number(result.ratio(case.name, "nginx"), "{:.2f}"),
-                p99,
-            ]
-        )
+        ratios = [_number(result.ratio(case.name, peer), "{:.2f}") for peer in PEERS]
+        ours = [run.p99_ms for run in result.runs("syndicate", case.name) if run.valid]
+        p99 = f"{statistics.median(ours):.1f} ms" if ours else "—"
+        rows.append([case.name, *rps, *ratios, p99])
     return headers, rows
+
+
+def spread(result: ServeResult) -> list[str]:
+    """How far the rounds' ratios to the bare app spread: the noise in each case's number."""
+    lines = []
+    for case in CASES:
+        for peer in ("bare", "granian"):
+            ratios = result.round_ratios(case.name, peer)
+            if len(ratios) > 1:
+                lines.append(f"{case.name}, syndicate/{peer}: rounds {min(ratios):.2f} to {max(ratios):.2f}")
+    return lines
 
 
 def footnotes(result: ServeResult) -> list[str]:
     """Invalid runs, notes, and the set-up, one line each."""
     lines = []
     for server, cases in result.results.items():
-        for name, outcome in cases.items():
-            if not outcome.valid:
-                problem = outcome.error or (
-                    f"{outcome.non_2xx_3xx} non-2xx/3xx responses, {outcome.socket_errors} socket errors"
-                )
-                lines.append(f"invalid: {server} {name}: {problem}")
+        for name, runs in cases.items():
+            for number, outcome in enumerate(runs, 1):
+                if not outcome.valid:
+                    problem = outcome.error or (
+                        f"{outcome.non_2xx_3xx} non-2xx/3xx responses, {outcome.socket_errors} socket errors"
+                    )
+                    lines.append(f"invalid: {server} {name} round {number}: {problem}")
     lines += [f"note: {note}" for note in result.notes]
+    lines += spread(result)
     setup = f"wrk -t{result.threads} -c{result.connections} -d{result.duration}s"
     pinning = "server on CPU 0, wrk on CPU 1" if result.pinned else "not pinned"
-    lines.append(f"{setup}, {result.posts:,} posts, {pinning}")
+    lines.append(f"{setup}, {result.rounds} rounds, {result.posts:,} posts, {pinning}")
     return lines
 
 
@@ -413,13 +484,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per server (default 2)")
-    parser.add_argument("--servers", default=",".join(SERVERS), help="any of syndicate,bare,nginx")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs of every case on every server (default 3)"
+    )
+    parser.add_argument("--servers", default=",".join(SERVERS), help=f"any of {','.join(SERVERS)}")
     args = parser.parse_args(argv)
     servers = tuple(s for s in args.servers.split(",") if s)
     unknown = set(servers) - set(SERVERS)
     if unknown:
         parser.error(f"unknown servers: {', '.join(sorted(unknown))}")
-    result = run(args.posts, args.site, args.duration, args.connections, args.threads, args.warmup, servers)
+    result = run(
+        args.posts, args.site, args.duration, args.connections, args.threads, args.warmup, servers,
+        rounds=args.rounds,
+    )  # fmt: skip
     print(table(result))
     return 0
 

@@ -70,14 +70,28 @@ def start(tmp_path: Path, interval: int = 1, **environ: str) -> Server:
     return launch(config, port, store, tmp_path / "server.log", **environ)
 
 
-def launch(config: Path, port: int, store: Path, log: Path, **environ: str) -> Server:
-    """Run `syndicate serve` and wait until it answers; `environ` adds SYNDICATE_* settings."""
+def launch(
+    config: Path | None,
+    port: int,
+    store: Path,
+    log: Path,
+    cwd: Path | None = None,
+    program: tuple[str, ...] = ("-m", "syndicate.cli"),
+    preexec_fn: Callable[[], None] | None = None,
+    **environ: str,
+) -> Server:
+    """Run `syndicate serve` (in `cwd`, with its default configuration when `config` is None)
+    and wait until it answers; `program` is what Python runs, `preexec_fn` what the child
+    does first, `environ` adds SYNDICATE_* settings."""
+    chosen = [] if config is None else ["--config", str(config)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "syndicate.cli", "serve", "--config", str(config), "--port", str(port)],
+        [sys.executable, *program, "serve", *chosen, "--port", str(port)],
+        cwd=cwd,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         text=True,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("SYNDICATE_")}, **environ},
+        preexec_fn=preexec_fn,
     )
     server = Server(process, f"http://127.0.0.1:{port}/", store, log)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from syndicate import diskcache
 from syndicate.diskcache import DiskCache
 
 
@@ -12,8 +13,11 @@ def test_a_cache_file_with_small_pages_is_used_as_it_is(tmp_path: Path) -> None:
     # As an earlier syndicate made it: SQLite's default 4 KB pages.
     old = sqlite3.connect(tmp_path / "rendered.sqlite3", isolation_level=None)
     old.execute("PRAGMA journal_mode=WAL")
-    old.execute("CREATE TABLE IF NOT EXISTS cached (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
-    old.execute("INSERT INTO cached VALUES ('kept', ?)", (b"x" * 100_000,))
+    old.execute(diskcache._SCHEMA)
+    old.execute(f"PRAGMA user_version = {diskcache._VERSION}")
+    value = b"x" * 100_000
+    old.execute("INSERT INTO cached VALUES ('kept', ?, ?)", (value, diskcache._checksum("kept", value)))
+    assert old.execute("PRAGMA page_size").fetchone() == (4096,)
     old.close()
     cache = DiskCache(tmp_path, "rendered")
     assert cache.usable

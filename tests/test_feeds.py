@@ -564,3 +564,26 @@ def test_feedgen_generator_does_not_leak() -> None:
             assert b"lkiesow" not in data
     assert parse(atom_feed(SITE, CONFIG)).feed.generator_detail == {"name": "syndicate"}
     assert ET.fromstring(rss_feed(SITE, CONFIG)).findtext("channel/generator") == "syndicate"
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_an_entry_with_many_tags_costs_feedgen_one_category_call(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # feedgen remakes an entry's whole RSS category list on every category() call: one call
+    # per tag made a post with n tags cost n² a feed, n³ over the n feeds it is in.
+    tags = tuple(f"tag{number}" for number in range(300))
+    entry = make_entry("many", "Many tags", datetime(2026, 1, 1, tzinfo=UTC), category="c", tags=tags)
+    calls = []
+    category = feedgen.entry.FeedEntry.category
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return category(self, *args, **kwargs)
+
+    monkeypatch.setattr(feedgen.entry.FeedEntry, "category", counted)
+    data = XML_FEEDS[kind](Listing("tag", "tag1", "tag1", "/tags/tag1/", (entry,)), CONFIG)
+    assert len(calls) == 1
+    elements = [element for element in ET.fromstring(data).iter() if element.tag.endswith("category")]
+    terms = [element.get("term") or element.text for element in elements]
+    assert terms == ["c", *tags]

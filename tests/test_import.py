@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import importlib.util
 import io
+import json
 import os
 import subprocess
 import sys
@@ -19,10 +20,13 @@ from zoneinfo import ZoneInfo
 import feedparser  # type: ignore[import-untyped]
 import pytest
 from conftest import make_config, write
+from test_build import run_cli
 
+from syndicate.build import make_build
 from syndicate.cli import main
 from syndicate.config import Config
 from syndicate.importer import (
+    MAX_IMPORTED_POST_BYTES,
     _Progress,
     balance,
     entry_date,
@@ -675,3 +679,102 @@ def test_a_broken_feed_is_read_leniently_with_one_warning(
     assert (code, out) == (0, "imported 1, skipped 0 (already there), 0 bad\n")
     (line,) = err.splitlines()
     assert line.startswith(f"import: warning: {tmp_path / 'feed.xml'}: read leniently: ")
+
+
+# --- Hostile feeds, through the real command -------------------------------------------------
+
+
+def rss_item(guid: str, title: str, link: str | None = None, body: str = "&lt;p&gt;Text&lt;/p&gt;") -> str:
+    link_element = f"<link>{link}</link>" if link else ""
+    return (
+        f'<item><title>{title}</title><guid isPermaLink="false">{guid}</guid>{link_element}'
+        f"<pubDate>Tue, 02 Apr 2019 10:11:12 +0000</pubDate><description>{body}</description></item>"
+    )
+
+
+def rss(*items: str) -> str:
+    return f'<rss version="2.0"><channel><title>t</title>{"".join(items)}</channel></rss>'
+
+
+def import_command(folder: Path, text: str) -> subprocess.CompletedProcess[str]:
+    """`syndicate import` of `text` into `folder/content`, as a process of its own."""
+    feed = write(folder, "feed.xml", text)
+    return run_cli("import", feed, "--config", _config(folder), cwd=folder)
+
+
+def test_an_id_that_is_a_script_uri_never_becomes_an_entry_id(tmp_path: Path) -> None:
+    feed = rss(
+        rss_item("javascript:alert(1)", "Script", link="https://old.example/script"),
+        rss_item("JavaScript:alert(2)", "Script without a link"),
+        rss_item(
+            "data:text/html,&lt;script&gt;alert(3)&lt;/script&gt;", "Data", link="https://old.example/data"
+        ),
+        rss_item("tag:old.example,2019:4", "Tag"),
+        rss_item("urn:uuid:0f6e2b46-0f41-4b38-9d47-5d2b1b7b8b05", "Urn"),
+        rss_item("https://old.example/?p=6", "Web"),
+        rss_item("post 7", "Plain"),
+    )
+    done = import_command(tmp_path, feed)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "imported 6, skipped 0 (already there), 1 bad\n"
+    assert done.stderr.splitlines() == [
+        "import: warning: entry 1 (javascript:alert(1)): id 'javascript:alert(1)' is a javascript: URI, "
+        "not an identifier; its link https://old.example/script is its id instead",
+        "import: warning: entry 2 (JavaScript:alert(2)): id 'JavaScript:alert(2)' is a javascript: URI, "
+        "not an identifier; and it has no link to use instead",
+        "import: entry 2 (JavaScript:alert(2)): no id and no link, so a second import could not recognise it",
+        "import: warning: entry 3 (data:text/html,<script>alert(3)</script>): id "
+        "'data:text/html,<script>alert(3)</script>' is a data: URI, not an identifier; "
+        "its link https://old.example/data is its id instead",
+    ]
+    ids = sorted(post.id for post in load(tmp_path / "content").posts)
+    assert ids == [
+        "https://old.example/?p=6",
+        "https://old.example/data",
+        "https://old.example/script",
+        "post 7",
+        "tag:old.example,2019:4",
+        "urn:uuid:0f6e2b46-0f41-4b38-9d47-5d2b1b7b8b05",
+    ]
+    again = import_command(tmp_path, feed)  # the link is found again: nothing twice
+    assert again.stdout == "imported 0, skipped 6 (already there), 1 bad\n"
+
+
+def test_published_entry_ids_are_all_identifiers(tmp_path: Path) -> None:
+    feed = rss(rss_item("javascript:alert(1)", "Script", link="https://old.example/script"))
+    assert import_command(tmp_path, feed).returncode == 0
+    config = make_config(tmp_path / "content")
+    build = make_build(PostStore(config).load(), config, datetime.now(UTC))
+    atom_feed = feedparser.parse(build.resources["/atom.xml"].body)
+    json_feed = json.loads(build.resources["/feed.json"].body)
+    assert [entry.id for entry in atom_feed.entries] == ["https://old.example/script"]
+    assert [item["id"] for item in json_feed["items"]] == ["https://old.example/script"]
+
+
+def test_an_entry_larger_than_a_post_may_be_is_refused(tmp_path: Path) -> None:
+    huge = "&lt;p&gt;" + "x" * (MAX_IMPORTED_POST_BYTES + 1) + "&lt;/p&gt;"
+    feed = rss(rss_item("urn:huge", "Huge", body=huge), rss_item("urn:small", "Small"))
+    done = import_command(tmp_path, feed)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "imported 1, skipped 0 (already there), 1 bad\n"
+    assert done.stderr.splitlines() == [
+        "import: entry 1 (urn:huge): 5.0 MB of content, more than a post may have (5 MB)"
+    ]
+    assert [post.id for post in load(tmp_path / "content").posts] == ["urn:small"]
+
+
+def test_the_limit_is_on_the_whole_file(tmp_path: Path) -> None:
+    """A post file of exactly the limit is written; one byte more is refused, though its
+    content alone is under the limit."""
+    wrapping = 98  # this entry's front matter and <div> around its text, measured
+    fits = rss_item(
+        "urn:fits", "Fits", body="&lt;p&gt;" + "x" * (MAX_IMPORTED_POST_BYTES - wrapping) + "&lt;/p&gt;"
+    )
+    over = rss_item(
+        "urn:over", "Over", body="&lt;p&gt;" + "x" * (MAX_IMPORTED_POST_BYTES - wrapping + 1) + "&lt;/p&gt;"
+    )
+    done = import_command(tmp_path, rss(fits, over))
+    assert done.stdout == "imported 1, skipped 0 (already there), 1 bad\n", done.stderr
+    assert done.stderr == "import: entry 2 (urn:over): a post of 5.0 MB, more than a post may have (5 MB)\n"
+    (written,) = (tmp_path / "content").glob("*.md")
+    assert len(written.read_bytes()) == MAX_IMPORTED_POST_BYTES

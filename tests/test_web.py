@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 import syndicate.resource
 from syndicate.resource import RecentBytes
 from syndicate.scheduler import Site
-from syndicate.web import create_app, negotiate
+from syndicate.web import FILE_POLICY, create_app, negotiate
 
 POST = (
     "---\ntitle: {title}\ndate: 2026-01-{day:02d}T10:00:00+08:00\n"
@@ -69,7 +69,18 @@ def test_html_has_a_csp_without_inline_script(client: TestClient) -> None:
     policy = client.get("/").headers["content-security-policy"]
     assert "default-src 'none'" in policy
     assert "script-src" not in policy and "unsafe-inline" not in policy
-    assert "content-security-policy" not in client.get("/atom.xml").headers
+
+
+@pytest.mark.parametrize("path", ["/atom.xml", "/feed.json", "/favicon.svg", "/style.css", "/robots.txt"])
+def test_every_other_response_has_a_sandboxing_csp(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.headers["content-security-policy"] == FILE_POLICY
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_health_and_metrics_have_a_sandboxing_csp(client: TestClient) -> None:
+    for path in ("/healthz", "/metrics"):
+        assert client.get(path).headers["content-security-policy"] == FILE_POLICY, path
 
 
 @pytest.mark.parametrize(
@@ -96,6 +107,19 @@ def test_missing_trailing_slash_redirects_to_base_url(client: TestClient) -> Non
     response = client.get("/tags/rl", follow_redirects=False, headers={"Host": "evil.example"})
     assert response.status_code == 301
     assert response.headers["location"] == "https://blog.example/tags/rl/"
+
+
+@pytest.mark.parametrize(
+    ("path", "listing"), [("/page/1/", ""), ("/page/1", ""), ("/tags/rl/page/1/", "tags/rl/")]
+)
+def test_page_1_redirects_to_its_listing(client: TestClient, path: str, listing: str) -> None:
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["location"] == "https://blog.example/" + listing
+
+
+def test_page_1_of_no_listing_is_not_found(client: TestClient) -> None:
+    assert client.get("/tags/nothing/page/1/", follow_redirects=False).status_code == 404
 
 
 def test_host_and_forwarded_headers_never_change_outputs(client: TestClient) -> None:
@@ -216,6 +240,7 @@ def test_metrics_count_requests_and_builds(client: TestClient) -> None:
     assert "syndicate_http_not_modified_ratio 0.333" in text
     assert 'syndicate_rebuilds_total{result="changed"} 1.0' in text
     assert "syndicate_posts_published 15.0" in text
+    assert "syndicate_degraded 0.0" in text
     assert "syndicate_posts_skipped 0.0" in text
     assert "syndicate_build_age_seconds" in text
     assert "syndicate_rebuild_duration_seconds_total" in text

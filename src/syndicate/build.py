@@ -32,7 +32,7 @@ from syndicate.pages import (
 from syndicate.parallel import make_in_batches, worker_count
 from syndicate.posts import Entry, Post, Problem
 from syndicate.render import Renderer
-from syndicate.resource import Resource, Stored, etag_of, make_resource, stored_resource
+from syndicate.resource import OnDemand, Resource, Stored, etag_of, make_resource, stored_resource
 from syndicate.store import Asset, StoreResult
 
 
@@ -79,13 +79,14 @@ class Builder:
         self._disk = DiskCache(cache_dir, "outputs") if cache_dir is not None else None
         # Outputs are made from these sections only. How the server runs and the build is
         # scheduled (port, logs, interval, workers) must not make a large site's next start
-        # remake everything.
-        made_from = (config.site, config.store, config.excerpt, config.feed, config.page)
+        # remake everything, and where the store lives is in no output: replicas that read
+        # it at other paths give the same ETags to what is made on demand.
+        made_from = (config.site, config.excerpt, config.feed, config.page)
         self._fingerprint = _code_fingerprint() + repr(made_from)
         self._workers = worker_count(config.build.workers)
         self._units: dict[_Name, _Unit] = {}  # what the last build made, by unit
         self._listed: tuple[list[Entry], Listings] | None = None  # the last entries, grouped
-        self.made = 0  # resources the last build had to make (the rest were reused)
+        self.made = 0  # resources the last build had to make (not those made on demand)
         # The published posts and images the last resources were made from, and what was made.
         self._last: tuple[_Inputs, _Made] | None = None
         self._build: Build | None = None
@@ -112,7 +113,7 @@ class Builder:
         self._build = Build(
             resources=made.resources,
             made_at=now,
-            published=published,
+            published=made.published,
             problems=problems,
             collisions=made.collisions,
             next_due=next_due,
@@ -146,10 +147,10 @@ class Builder:
         pages = [output for unit in units.values() for output in unit.outputs if output.media_type == HTML]
         self._list(units, changed, ("indexes", ""), (), partial(index_outputs, listings, pages, self.config))
         if edited is None:
-            # The store's images, then ours: a favicon.svg of the store wins over ours.
+            # Ours, then the store's images: a favicon.svg of the store never replaces ours.
+            self._list(units, changed, ("static", ""), (), static_outputs)
             for asset in store.assets:
                 self._list(units, changed, ("asset", asset.path), (asset,), partial(_asset_outputs, asset))
-            self._list(units, changed, ("static", ""), (), static_outputs)
 
         reusable = {name: self._reusable(name) for name in changed}
         wanted: dict[Hashable, Output] = {}
@@ -165,15 +166,20 @@ class Builder:
         self._units = units  # forget what the store no longer has
 
         resources: dict[str, Resource] = {}
+        owners: dict[str, str] = {}
         hidden = []
         for name, unit in units.items():
             for output, resource in zip(unit.outputs, unit.resources, strict=True):
-                if output.path not in resources:  # the first wins: pages and feeds, then files
+                if output.path not in resources:  # the first wins: pages, feeds, our files, then the store's
                     resources[output.path] = resource
+                    owners[output.path] = name[0]
                 elif name[0] == "asset":
-                    message = "not served: a page or feed has the same path"
+                    winner = "the site's own file" if owners[output.path] == "static" else "a page or feed"
+                    message = f"not served: {winner} has the same path"
                     hidden.append(Problem(output.path[1:], 1, message, "warning"))
-        return _Made(MappingProxyType(resources), listings.collisions, tuple(hidden))
+        failed = tuple(self.renderer.failed.values())  # posts that could not be rendered: skipped
+        shown = tuple(entry.post for entry in entries) if failed else published
+        return _Made(MappingProxyType(resources), listings.collisions, (*hidden, *failed), shown)
 
     def _edited_in_place(
         self, entries: list[Entry], assets: tuple[Asset, ...]
@@ -247,11 +253,32 @@ class Builder:
         known = self._units.get(name)
         return dict(zip(known.keys, known.resources, strict=True)) if known is not None else {}
 
+    def _name(self, key: Hashable) -> str:
+        """What an output's bytes are kept under: its key and everything the key leaves out
+        (the code and the settings outputs are made from)."""
+        return hashlib.sha256(f"{self._fingerprint}|{key!r}".encode()).hexdigest()
+
+    def _etag(self, key: Hashable) -> str:
+        """The strong ETag of an output made on demand: the same key gives the same bytes, on
+        every machine that runs the same code with the same settings."""
+        return '"' + self._name(key)[:32] + '"'
+
     def _make_wanted(self, wanted: dict[Hashable, Output], everything: bool) -> dict[Hashable, Resource]:
-        """Resources for outputs no earlier build of this process made: from the disk cache
-        where an earlier process made them, else made now (and kept on disk). With a disk
-        cache, a batch at a time: a cold site's bytes are never all in memory at once."""
-        outputs = list(wanted.items())
+        """Resources for outputs no earlier build of this process made: those made on demand
+        described only; the others from the disk cache where an earlier process made them,
+        else made now (and kept on disk). With a disk cache, a batch at a time: a cold
+        site's bytes are never all in memory at once."""
+        on_demand = {key: output for key, output in wanted.items() if output.on_demand}
+        resources = {
+            key: stored_resource(
+                OnDemand(output.make), self._etag(key), output.media_type, output.last_modified
+            )
+            for key, output in on_demand.items()
+        }
+        outputs = [(key, output) for key, output in wanted.items() if not output.on_demand]
+        return resources | self._make_now(outputs, everything)
+
+    def _make_now(self, outputs: list[tuple[Hashable, Output]], everything: bool) -> dict[Hashable, Resource]:
         if self._disk is None:
             self.made = len(outputs)
             made = chain.from_iterable(
@@ -262,7 +289,7 @@ class Builder:
                 for (key, output), body in zip(outputs, made, strict=True)
             }
         resources: dict[Hashable, Resource] = {}
-        names = {key: hashlib.sha256(f"{self._fingerprint}|{key!r}".encode()).hexdigest() for key in wanted}
+        names = {key: self._name(key) for key, _ in outputs}
         # An output's ETag is kept beside its body: a restart reads only the ETags.
         tags = {key: _etag_name(name) for key, name in names.items()}
         found = self._disk.get_many(tags.values())
@@ -289,7 +316,8 @@ class Builder:
 class _Made:
     resources: Mapping[str, Resource]
     collisions: tuple[Collision, ...]
-    problems: tuple[Problem, ...]  # the store's files hidden by a page or feed
+    problems: tuple[Problem, ...]  # the store's files hidden by a page or feed, posts not rendered
+    published: tuple[Post, ...]  # the published posts that were rendered: all but a few, if any
 
 
 def _etag_name(name: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from syndicate.build import Build, Builder
 from syndicate.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 from syndicate.posts import Problem
-from syndicate.store import PostStore, StoreError, StoreResult
+from syndicate.store import PostStore, StoreError, StoreResult, create_missing_store
 from syndicate.writer import WriteError, check_target, write_build
 
 
@@ -48,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
+        if args.command in ("check", "build", "serve") and create_missing_store(config.store.path):
+            print(
+                f"syndicate: {_shown(config.store.path)}/ did not exist: made it, an empty store;"
+                ' write a first post with: syndicate new "Title"',
+                file=sys.stderr,
+            )
         if args.command == "check":
             return _check(config)
         if args.command == "build":
@@ -78,7 +84,7 @@ def _check(config: Config) -> int:
     result = PostStore(config).load()
     build = Builder(config, config.build.cache_dir).build(result, datetime.now(UTC))
     _report(config, result, build)
-    return 1 if _errors(result.problems) else 0
+    return 1 if _errors(build.problems) else 0  # the store's, and posts that could not be rendered
 
 
 def _build(config: Config, out: Path) -> int:
@@ -98,7 +104,7 @@ def _report(config: Config, result: StoreResult, build: Build) -> None:
         spelled = " and ".join(f"'{name}'" for name in names)
         print(f"{config.store.path}: warning: {kind} names {spelled} share the slug '{slug}': one listing")
     drafts = sum(post.draft for post in result.posts)
-    scheduled = len(result.posts) - len(build.published) - drafts
+    scheduled = sum(not post.draft and post.date > build.made_at for post in result.posts)
     errors = _errors(build.problems)
     warnings = len(build.problems) - errors + len(build.collisions)
     print(
@@ -109,12 +115,15 @@ def _report(config: Config, result: StoreResult, build: Build) -> None:
 
 def format_problem(config: Config, problem: Problem) -> str:
     """`path:line: severity: message`, the path as a user can open it from here."""
-    path = config.store.path / problem.path
+    return f"{_shown(config.store.path / problem.path)}:{problem.line}: {problem.severity}: {problem.message}"
+
+
+def _shown(path: Path) -> str:
+    """`path` as a user can open it from here."""
     try:
-        shown = str(path.relative_to(Path.cwd()))
+        return str(path.relative_to(Path.cwd()))
     except ValueError:
-        shown = str(path)
-    return f"{shown}:{problem.line}: {problem.severity}: {problem.message}"
+        return str(path)
 
 
 def _errors(problems: tuple[Problem, ...]) -> int:

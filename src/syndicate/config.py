@@ -42,6 +42,11 @@ class SiteConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     path: Path = Path("content")
+    # Files larger than these are refused unread; lists, mappings and Markdown lists and
+    # quotes nested deeper than max_nesting too. No real post comes near any of them.
+    max_post_bytes: int = 5 * 1024 * 1024
+    max_asset_bytes: int = 50 * 1024 * 1024
+    max_nesting: int = 50
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,8 @@ class ServerConfig:
     page_max_age: int = 60  # Cache-Control max-age for HTML pages, seconds
     log_format: str = "text"  # "text" or "json" (one object per line)
     access_log: bool = True  # a line per request; off where a proxy in front already logs them
+    max_connections: int = 0  # open at once; 0: what the open-file limit allows, up to 10,000
+    header_timeout: int = 10  # seconds a connection has to send a request's headers
 
 
 @dataclass(frozen=True)
@@ -314,10 +321,15 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "feed.content": _one_of("full", "summary"),
     "feed.websub_hubs": _each_url,
     "page.per_page": _positive,
+    "store.max_post_bytes": _positive,
+    "store.max_asset_bytes": _positive,
+    "store.max_nesting": _positive,
     "build.interval": _positive,
     "build.workers": _not_negative,
     "server.port": _port,
     "server.feed_max_age": _not_negative,
     "server.page_max_age": _not_negative,
     "server.log_format": _one_of("text", "json"),
+    "server.max_connections": _not_negative,
+    "server.header_timeout": _positive,
 }

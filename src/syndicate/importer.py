@@ -24,9 +24,10 @@ import re
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -35,13 +36,20 @@ from urllib.parse import unquote, urlsplit
 
 import feedparser
 
-from syndicate.config import Config
+from syndicate.config import Config, StoreConfig
 from syndicate.excerpt import plain_text
 from syndicate.newpost import existing_posts, post_text, short_slug
+from syndicate.urls import tag_uri
 
 USER_AGENT = "syndicate-import"
 TIMEOUT = 30.0  # seconds to wait for a feed's server
 PROGRESS_FROM = 50  # entries: longer imports show a counter on a terminal
+# The largest post an entry may become (its file, front matter and all): the store's default
+# limit, so that what import writes a default store reads. No real post comes near it.
+MAX_IMPORTED_POST_BYTES = StoreConfig().max_post_bytes
+# The schemes of an entry id kept as it is: ids that name something. Any other absolute
+# URI (javascript:, data:, file:, ...) would be published as the entry's id in every feed.
+ID_SCHEMES = frozenset({"tag", "urn", "http", "https"})
 
 _ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 _BLOGGER_KIND = "http://schemas.google.com/g/2005#kind"
@@ -227,10 +235,13 @@ def import_entries(feed: FeedDict, folder: Path, config: Config) -> Tally:
         if kind == "other":
             tally.ignored += 1
             continue
+
+        warn = partial(_warn_of_entry, progress, number, entry)
         try:
-            incoming = read_entry(entry, feed["feed"], draft=kind == "draft")
+            incoming = read_entry(entry, feed["feed"], draft=kind == "draft", warn=warn)
             if incoming.id in first_seen:
                 raise BadEntry(f"the same id as entry {first_seen[incoming.id]}")
+            _check_size(incoming)
         except (BadEntry, ValueError, TypeError, AttributeError) as exc:
             progress.clear()
             print(f"import: entry {number} ({_label(entry)}): {_one_line(exc)}", file=sys.stderr)
@@ -297,10 +308,15 @@ def entry_kind(entry: FeedDict) -> Kind:
     return "post"
 
 
-def read_entry(entry: FeedDict, feed_info: FeedDict, *, draft: bool = False) -> Incoming:
-    """The post one entry becomes; BadEntry says why it cannot become one."""
-    entry_id = _entry_id(entry)
+def read_entry(
+    entry: FeedDict, feed_info: FeedDict, *, draft: bool = False, warn: Callable[[str], None] | None = None
+) -> Incoming:
+    """The post one entry becomes; BadEntry says why it cannot become one, `warn` (one line
+    on stderr by default) what was changed to make it one."""
+    entry_id = _entry_id(entry, warn or _warn)
     html = _content_html(entry)
+    if len(html) > MAX_IMPORTED_POST_BYTES:  # before any work on it; characters are at least a byte
+        raise BadEntry(f"{_megabytes(len(html.encode()))} of content, more than a post may have ({_LIMIT})")
     if "wp_post_type" in entry:  # WordPress exports hold the text before it gets its <p>s
         html = autop(html)
     title = _title(entry)
@@ -333,11 +349,51 @@ def read_entry(entry: FeedDict, feed_info: FeedDict, *, draft: bool = False) -> 
     )
 
 
-def _entry_id(entry: FeedDict) -> str:
-    entry_id = " ".join(str(entry.get("id") or _page_link(entry) or "").split())
+def _entry_id(entry: FeedDict, warn: Callable[[str], None]) -> str:
+    """The entry's id, else its page's link. An id that is a URI of a scheme that names
+    nothing is refused, and the link used, as for an entry without an id."""
+    entry_id = " ".join(str(entry.get("id") or "").split())
+    scheme = _foreign_scheme(entry_id)
+    link = _page_link(entry)
+    if scheme is not None:
+        instead = f"its link {link} is its id instead" if link else "and it has no link to use instead"
+        warn(f"id {entry_id!r} is a {scheme}: URI, not an identifier; {instead}")
+        entry_id = ""
+    entry_id = entry_id or link or ""
     if not entry_id:
         raise BadEntry("no id and no link, so a second import could not recognise it")
     return entry_id
+
+
+def _foreign_scheme(entry_id: str) -> str | None:
+    """The scheme of an id that feeds would publish as it is (an absolute URI) and that is
+    not one of ID_SCHEMES; None for every other id (plain text becomes a tag: URI)."""
+    if not entry_id or tag_uri("example.org,2000", entry_id) != entry_id:
+        return None
+    scheme = entry_id.split(":", 1)[0].lower()
+    return None if scheme in ID_SCHEMES else scheme
+
+
+def _check_size(incoming: Incoming) -> None:
+    size = len(incoming.text(incoming.slug).encode())
+    if size > MAX_IMPORTED_POST_BYTES:
+        raise BadEntry(f"a post of {_megabytes(size)}, more than a post may have ({_LIMIT})")
+
+
+_LIMIT = f"{MAX_IMPORTED_POST_BYTES // (1024 * 1024)} MB"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _warn(message: str) -> None:
+    print(f"import: warning: {message}", file=sys.stderr)
+
+
+def _warn_of_entry(progress: _Progress, number: int, entry: FeedDict, message: str) -> None:
+    progress.clear()
+    print(f"import: warning: entry {number} ({_label(entry)}): {message}", file=sys.stderr)
 
 
 def _label(entry: FeedDict) -> str:

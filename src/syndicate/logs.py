@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import sys
@@ -63,10 +64,51 @@ def _json_fields(time_text: str, level: str, logger: str, message: str) -> dict[
     return {"time": time_text, "level": level.lower(), "logger": logger, "message": message}
 
 
+class Throttle(logging.Filter):
+    """One line per `interval` seconds of each kind that can come in floods: running out of
+    file descriptors (an accept loop fails thousands of times a second), and lines logged
+    with `extra={"throttle": True}`. The next line let through says how many were left out."""
+
+    _OUT_OF_FILES = frozenset({errno.EMFILE, errno.ENFILE})
+
+    def __init__(self, interval: float = 10.0) -> None:
+        super().__init__()
+        self.interval = interval
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}  # kind -> (let through at, left out)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        kind = self._kind(record)
+        if kind is None:
+            return True
+        now = time.monotonic()
+        shown, dropped = self._last.get(kind, (-self.interval, 0))
+        if now - shown < self.interval:
+            self._last[kind] = (shown, dropped + 1)
+            return False
+        self._last[kind] = (now, 0)
+        if dropped:
+            record.msg = (
+                f"{record.getMessage()} ({dropped} more like it in the last {now - shown:.0f} s not logged)"
+            )
+            record.args = None
+        return True
+
+    def _kind(self, record: logging.LogRecord) -> tuple[str, str] | None:
+        if getattr(record, "throttle", False):
+            return (record.name, str(record.msg))
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, OSError) and error.errno in self._OUT_OF_FILES:
+            return (record.name, "out of file descriptors")
+        if "Too many open files" in str(record.msg):
+            return (record.name, "out of file descriptors")
+        return None
+
+
 def configure_logging(log_format: str) -> logging.StreamHandler[TextIO]:
     """Send every log line to stdout in `log_format`; the handler, for an AccessLog to share."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.addFilter(Throttle())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from syndicate.connections import Connections
 from syndicate.scheduler import Site
 from syndicate.websub import Publisher
 
@@ -36,7 +37,9 @@ def route_of(path: str) -> str:
 
 
 class Metrics:
-    def __init__(self, site: Site, publisher: Publisher | None = None) -> None:
+    def __init__(
+        self, site: Site, publisher: Publisher | None = None, connections: Connections | None = None
+    ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "syndicate_http_requests",
@@ -45,6 +48,8 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_SiteCollector(site, self.requests, publisher))
+        if connections is not None:
+            self.registry.register(_ConnectionCollector(connections))
         self._children: dict[tuple[str, int], Any] = {}
 
     def render(self) -> bytes:
@@ -85,6 +90,11 @@ class _SiteCollector(Collector):
             "syndicate_rebuild_last_duration_seconds", "Last rebuild's duration.", value=stats.last_seconds
         )
         yield GaugeMetricFamily(
+            "syndicate_degraded",
+            "1 while the build served is not the store's: the last rebuild failed or was held back.",
+            value=1 if site.error is not None else 0,
+        )
+        yield GaugeMetricFamily(
             "syndicate_posts_published",
             "Published posts in the current build.",
             value=len(build.published) if build else 0,
@@ -117,3 +127,23 @@ class _SiteCollector(Collector):
                     if sample.labels.get("status") == "304":
                         not_modified += sample.value
         return not_modified / total if total else 0.0
+
+
+class _ConnectionCollector(Collector):
+    def __init__(self, connections: Connections) -> None:
+        self._connections = connections
+
+    def collect(self) -> Iterator[Metric]:
+        connections = self._connections
+        yield GaugeMetricFamily("syndicate_http_connections", "Connections open.", value=connections.count)
+        yield GaugeMetricFamily(
+            "syndicate_http_connection_limit", "Connections open at most.", value=connections.limit
+        )
+        closed = CounterMetricFamily(
+            "syndicate_http_connections_closed",
+            "Connections the server closed: to stay within the limit, or for not sending a request in time.",
+            labels=["reason"],
+        )
+        for reason, count in connections.closed.items():
+            closed.add_metric([reason], count)
+        yield closed

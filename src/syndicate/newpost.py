@@ -16,7 +16,8 @@ import yaml
 from syndicate.config import Config
 from syndicate.frontmatter import parse_post
 from syndicate.posts import Post
-from syndicate.urls import slugify
+from syndicate.safefile import Refused, read_regular
+from syndicate.urls import slugify, unfit_slug
 
 PLACEHOLDER = "Write the post here. Text above a `<!--more-->` line, if there is one, is the excerpt.\n"
 # File names are limited to 255 bytes; a slug of CJK text takes three bytes a letter.
@@ -74,21 +75,30 @@ def existing_posts(folder: Path, config: Config) -> list[Post]:
         if any(part.startswith(".") for part in source.split("/")):
             continue  # the store skips hidden files and folders too
         try:
-            data = path.read_bytes()
-        except OSError:
+            data = read_regular(path, config.store.max_post_bytes, "store.max_post_bytes")
+        except (OSError, Refused):  # a FIFO named *.md must not block `new` or `import`
             continue
-        post, _ = parse_post(source, data, author=site.author, language=site.language, timezone=config.tz)
+        post, _ = parse_post(
+            source,
+            data,
+            author=site.author,
+            language=site.language,
+            timezone=config.tz,
+            max_nesting=config.store.max_nesting,
+        )
         if post is not None:
             posts.append(post)
     return posts
 
 
 def short_slug(text: str) -> str:
-    """`slugify(text)`, cut to a length every file system takes."""
+    """`slugify(text)`, cut to a length every file system takes, and never a name one
+    keeps for itself ("con" becomes "con-post")."""
     slug = slugify(text)
     while len(slug.encode()) > _SLUG_BYTES:
         slug = slug[:-1]
-    return slug.rstrip("-")
+    slug = slug.rstrip("-")
+    return f"{slug}-post" if slug and unfit_slug(slug) else slug
 
 
 def free_slug(base: str, taken: Iterable[str]) -> str:

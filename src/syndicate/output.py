@@ -17,6 +17,10 @@ class Output:
     # Everything the bytes depend on besides the configuration, which is fixed per process.
     key: Hashable
     make: Callable[[], bytes]
+    # Made when first asked for, not by the build: its ETag derives from its key alone. For
+    # outputs many of which change at once and few are read, such as the pages of a listing,
+    # every one of which a new post shifts.
+    on_demand: bool = False
 
 
 @dataclass(frozen=True)

@@ -63,14 +63,14 @@ class _Item:
 
 @dataclass(frozen=True)
 class _PageLink:
-    text: str | None  # "Latest" for the front page, else the page's number; None: a gap ("…")
+    text: str | None  # the page's number; None: a gap ("…")
     href: str
     current: bool
 
 
 @dataclass(frozen=True)
 class _Pager:
-    newer: str | None  # rel="prev": pages are read from the front page back to page 1
+    newer: str | None  # rel="prev": page 1 holds the newest entries
     older: str | None  # rel="next"
     pages: tuple[_PageLink, ...]
 
@@ -181,17 +181,13 @@ def _render(template: str, **context: Any) -> bytes:
     return _environment().get_template(template).render(**context).encode("utf-8")
 
 
-# A listing's own path is its front page, with the newest entries; its archived pages are
-# numbered from 1, the oldest, so each one's entries never change once it exists.
-FRONT = 0
-# Archived page numbers a pager shows on either side of the current page.
-_AROUND = 1
+# Page numbers a pager shows on either side of the current page, besides the first and last.
+_AROUND = 2
 
 
-def archived_page_count(count: int, per_page: int) -> int:
-    """How many archived pages `count` entries fill, leaving the front page `per_page` to
-    `2 * per_page - 1` of them (all of them when there are fewer than `per_page`)."""
-    return max(0, count // per_page - 1)
+def page_count(count: int, per_page: int) -> int:
+    """How many pages `count` entries fill at `per_page` a page; an empty listing has one."""
+    return max(1, -(-count // per_page))
 
 
 def listing_page_outputs(listing: Listing, config: Config) -> list[Output]:
@@ -200,34 +196,28 @@ def listing_page_outputs(listing: Listing, config: Config) -> list[Output]:
 
 
 def listing_page_parts(listing: Listing, config: Config) -> list[Part]:
-    """The listing's pages, a part each: the front page, then the archived pages from the
-    newest to the oldest (page 1).
+    """The listing's pages, a part each, newest first: page 1 is the listing's own path and
+    shows its `page.per_page` newest entries, page 2 the next ones, and so on.
 
-    Each page's inputs and key hold only what it shows: its entries, its number and, for
-    an archived page, which of the pages just newer than it exist. So a new post remakes
-    the front page and, when that fills a new archived page, the two archived pages before
-    the new one, whose pagers gain a link; every other page keeps its bytes and its URL."""
+    A page is made from its entries, its number and how many pages there are (its pager
+    links the last one), so a new post shifts every page of the listings it is in: pages
+    are made on demand, and a rebuild only describes them."""
     per_page = config.page.per_page
     entries = listing.entries  # newest first
-    archived = archived_page_count(len(entries), per_page)
-    front = entries[: len(entries) - archived * per_page]
-    parts = [_page_part(listing, front, FRONT, archived, config)]
-    for number in range(archived, 0, -1):
-        end = len(entries) - (number - 1) * per_page
-        known = min(archived, number + _AROUND + 1)  # all its pager asks of the newer pages
-        parts.append(_page_part(listing, entries[end - per_page : end], number, known, config))
-    return parts
+    total = page_count(len(entries), per_page)
+    return [
+        _page_part(listing, entries[(number - 1) * per_page : number * per_page], number, total, config)
+        for number in range(1, total + 1)
+    ]
 
 
-def _page_part(
-    listing: Listing, chunk: tuple[Entry, ...], number: int, archived: int, config: Config
-) -> Part:
+def _page_part(listing: Listing, chunk: tuple[Entry, ...], number: int, total: int, config: Config) -> Part:
     def outputs() -> list[Output]:
-        key = ("listing", listing.kind, listing.path, listing.name, number, archived, _versions(chunk))
-        make = partial(_listing_page, listing, chunk, number, archived, config)
-        return [Output(_page_path(listing, number), HTML, _updated(chunk), key, make)]
+        key = ("listing", listing.kind, listing.path, listing.name, number, total, _versions(chunk))
+        make = partial(_listing_page, listing, chunk, number, total, config)
+        return [Output(_page_path(listing, number), HTML, _updated(chunk), key, make, on_demand=True)]
 
-    return Part(f"page {number}", (listing.name, archived, chunk), outputs)
+    return Part(f"page {number}", (listing.name, total, chunk), outputs)
 
 
 def _versions(chunk: tuple[Entry, ...]) -> tuple[tuple[str, str], ...]:
@@ -240,17 +230,15 @@ def _updated(chunk: tuple[Entry, ...]) -> datetime | None:
 
 
 def _page_path(listing: Listing, number: int) -> str:
-    return listing.path if number == FRONT else urls.page_path(listing.path, number)
+    return listing.path if number == 1 else urls.page_path(listing.path, number)
 
 
 def _listing_page(
-    listing: Listing, chunk: tuple[Entry, ...], number: int, archived: int, config: Config
+    listing: Listing, chunk: tuple[Entry, ...], number: int, total: int, config: Config
 ) -> bytes:
-    """`archived`: how many archived pages the listing has, or for an archived page at
-    least as many as its pager shows (see listing_page_outputs)."""
     heading = _heading(listing, config)
     title_parts = [heading] if listing.kind != "site" else []
-    if number != FRONT:
+    if number != 1:
         title_parts.append(f"Page {number}")
     title = " · ".join([*title_parts, config.site.title])
     return _render(
@@ -260,7 +248,7 @@ def _listing_page(
         lang=config.site.language,
         heading=heading,
         items=tuple(_item(entry, config, config.tz) for entry in chunk),
-        pager=_pager(listing, number, archived, config) if archived else None,
+        pager=_pager(listing, number, total, config) if total > 1 else None,
     )
 
 
@@ -328,49 +316,30 @@ def _feeds(listing: Listing, config: Config) -> _Feeds:
     )
 
 
-def _pager(listing: Listing, current: int, archived: int, config: Config) -> _Pager:
+def _pager(listing: Listing, current: int, total: int, config: Config) -> _Pager:
     def href(number: int) -> str:
         return urls.absolute(config.site.base_url, _page_path(listing, number))
 
-    newer: int | None = None  # the front page has none
-    if current != FRONT:
-        newer = current + 1 if current < archived else FRONT
-    older = archived if current == FRONT else current - 1  # 0 below page 1: none
     return _Pager(
-        newer=href(newer) if newer is not None else None,
-        older=href(older) if older >= 1 else None,
+        newer=href(current - 1) if current > 1 else None,
+        older=href(current + 1) if current < total else None,
         pages=tuple(
-            _PageLink(None, "", False)
-            if n is None
-            else _PageLink("Latest" if n == FRONT else str(n), href(n), n == current)
-            for n in page_numbers(current, archived)
+            _PageLink(None, "", False) if n is None else _PageLink(str(n), href(n), n == current)
+            for n in page_numbers(current, total)
         ),
     )
 
 
-def page_numbers(current: int, archived: int, around: int = _AROUND) -> list[int | None]:
-    """The pages a pager shows, in reading order (newest first): the front page (FRONT),
-    the archived pages within `around` of the current one and the oldest (1), with None
-    where pages are left out. A gap of one older page shows the page rather than "…".
-
-    What it shows of the pages newer than an archived page depends only on which of the
-    next `around + 1` exist: passing `archived` capped at `current + around + 1` gives the
-    same list, so a page's pager does not change as the front page fills further pages."""
-    if current == FRONT:
-        window = range(archived, max(0, archived - around), -1)
-    else:
-        window = range(min(archived, current + around), max(0, current - around - 1), -1)
-    shown = [FRONT, *window]
-    if archived and shown[-1] != 1:
-        shown.append(1)
-    numbers: list[int | None] = [FRONT]
-    for newer, n in pairwise(shown):
-        if newer == FRONT:
-            if n < archived:
-                numbers.append(None)  # however many: counting them would tie the page to the count
-        elif newer - n == 2:
-            numbers.append(n + 1)
-        elif newer - n > 2:
+def page_numbers(current: int, total: int, around: int = _AROUND) -> list[int | None]:
+    """The page numbers a pager shows, in order: the first and the last page, those within
+    `around` of the current one, and None for each run of pages left out. A gap of one
+    page shows that page instead: "1 2 3" rather than "1 … 3"."""
+    shown = sorted({1, total, *range(max(1, current - around), min(total, current + around) + 1)})
+    numbers: list[int | None] = [shown[0]]
+    for before, n in pairwise(shown):
+        if n - before == 2:
+            numbers.append(before + 1)
+        elif n - before > 2:
             numbers.append(None)
         numbers.append(n)
     return numbers

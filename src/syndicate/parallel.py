@@ -10,17 +10,28 @@ no other thread: in `syndicate build` and in `serve`'s first build, before the
 server and its schedule start. Anywhere else, and for fewer than
 `_PARALLEL_FROM` items, the work is done here, one item after another; the
 results are the same either way.
+
+Workers never outlive the process that started them: on Linux each asks the kernel to
+kill it when its parent dies (however it dies, kill -9 included), and exits at once if
+the parent died before it could ask. A SIGTERM to a `syndicate build` ends its workers
+before the build itself ends, as it did before: at once.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -35,6 +46,9 @@ _CPU_QUOTAS = (
     (Path("/sys/fs/cgroup/cpu.max"),),
     (Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")),
 )
+
+# prctl(2): the signal a process gets when the thread that started it ends.
+_PR_SET_PDEATHSIG = 1
 
 # What the workers do: set just before they are forked, so each inherits it.
 _work: tuple[Sequence[Callable[[], object]], Callable[[list[Any]], object]] = ((), list)
@@ -84,15 +98,75 @@ def make_in_batches(
         return
     global _work
     _work = (makers, keep)
+    try:
+        with worker_pool(workers, "fork") as pool:
+            yield from pool.map(_make_slice, bounds)
+    finally:
+        _work = ((), list)
+
+
+@contextmanager
+def worker_pool(workers: int, method: str) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `workers` processes started by `method` that never outlive this process:
+    on an exception (KeyboardInterrupt included) or SIGTERM they are ended at once, not
+    waited for."""
     # An executor rather than a Pool: a worker killed (by the OOM killer, say) fails the
     # build with BrokenProcessPool instead of leaving it waiting forever. With fork it
-    # starts its workers before its own thread.
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    # starts its workers before its own thread. The pool must be left in the thread that
+    # made it: the kernel kills the workers when that thread ends.
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=bind_to_parent,
+        initargs=(os.getpid(),),
+    )
+    restore = _end_on_sigterm(pool)
     try:
-        yield from pool.map(_make_slice, bounds)
+        yield pool
+    except BaseException:
+        _end_workers(pool)
+        raise
     finally:
         pool.shutdown(cancel_futures=True)
-        _work = ((), list)
+        restore()
+
+
+def bind_to_parent(parent: int) -> None:
+    """In a worker: be killed when `parent` dies; exit now if it died already."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker's copy of the parent's
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # it died before prctl: this process was given to another
+        os._exit(1)
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    for process in list(pool._processes.values()):
+        process.terminate()
+
+
+def _end_on_sigterm(pool: ProcessPoolExecutor) -> Callable[[], None]:
+    """Make SIGTERM end the pool's workers, then this process as it would have ended (by
+    the signal); the undo. Only where SIGTERM has no handler of its own (a server's)."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return lambda: None
+    owner = os.getpid()
+
+    def end(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() == owner:  # not in a worker forked before it reset the handler
+            _end_workers(pool)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    signal.signal(signal.SIGTERM, end)
+    return restore
 
 
 def can_fork() -> bool:

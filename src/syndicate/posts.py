@@ -25,6 +25,29 @@ class Problem:
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"
 
 
+def failure(exc: BaseException) -> str:
+    """An exception as one short line of a problem message."""
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 200 else text[:200] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class RenderFailed:
+    """Why a post could not be rendered: it is skipped, and this is its problem."""
+
+    reason: str
+
+    @classmethod
+    def of(cls, exc: BaseException) -> RenderFailed:
+        if isinstance(exc, RecursionError):
+            return cls("it nests too deeply for the Markdown converter (RecursionError); skipped")
+        return cls(f"{failure(exc)}; skipped")
+
+    def __str__(self) -> str:
+        return self.reason
+
+
 @dataclass(frozen=True)
 class Post:
     """One post as the store read it. Identity is `id`, never the text."""
@@ -47,7 +70,9 @@ class Post:
     body: str | None
     digest: str  # sha256 of the source file's bytes
     image: str | None = None  # as written: relative to the post's page, or absolute
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Unknown fields as written. Never shown: YAML aliases can make them enormous to print.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    size: int = 0  # bytes of the source file; store.read_body reads no more
 
     @cached_property
     def version(self) -> tuple[str, str]:

@@ -7,10 +7,8 @@ hash and the post's URL, so an unchanged post is never rendered again.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from importlib import metadata
@@ -29,8 +27,8 @@ from syndicate.markdown_blocks import SkippingBlockExtension
 from syndicate.markdown_inline import SkippingInlineExtension
 from syndicate.markdown_passes import FastPassesExtension
 from syndicate.markdown_toc import HeadingIdExtension
-from syndicate.parallel import can_fork, make_in_batches, worker_count
-from syndicate.posts import Entry, Post
+from syndicate.parallel import can_fork, make_in_batches, worker_count, worker_pool
+from syndicate.posts import Entry, Post, Problem, RenderFailed
 from syndicate.store import read_body
 from syndicate.urls import absolute, post_path
 from syndicate.xmlchars import strip_forbidden
@@ -164,7 +162,9 @@ _CHUNK = 20
 _FORMAT_VERSION = "3"
 
 _Job = tuple[Post, Path | None, str, ExcerptSettings]
-_Kept = tuple[str, str | None, str]  # render key, HTML unless the disk cache has it, excerpt
+# A post's render key, and its (HTML unless the disk cache has it, excerpt), or why it
+# could not be rendered.
+_Kept = tuple[str, tuple[str | None, str] | RenderFailed]
 
 
 class Renderer:
@@ -184,6 +184,7 @@ class Renderer:
         self._entries: dict[tuple[str, str], tuple[Entry, str]] = {}  # post version -> (entry, render key)
         self._disk = DiskCache(cache_dir, "rendered") if cache_dir is not None else None
         self.rendered = 0  # how many posts the last entries() call had to render
+        self.failed: dict[str, Problem] = {}  # by render key: posts that cannot be rendered, skipped
         self._workers = worker_count(config.build.workers)
 
     def entries(self, posts: list[Post], root: Path | None = None) -> list[Entry]:
@@ -202,13 +203,14 @@ class Renderer:
                 url = absolute(self._base_url, post_path(post.slug))
                 fresh[self._key(post, url)] = (post, url)
         self.rendered = 0
+        self.failed = {key: problem for key, problem in self.failed.items() if key in fresh}
         if fresh:
             current.update(self._entries_of(fresh, root, previous))
         self._entries = current
         if self._disk is not None and self._disk.oversized(2 * len(current)):  # HTML and excerpt
             keys = {key for _, key in current.values()}
             self._disk.keep_only(keys | {_excerpt_key(key) for key in keys})
-        return [current[post.version][0] for post in posts]
+        return [current[post.version][0] for post in posts if post.version in current]
 
     def _entries_of(
         self,
@@ -228,15 +230,20 @@ class Renderer:
             excerpts.update(
                 (key, found[_excerpt_key(key)].decode()) for key in fresh if _excerpt_key(key) in found
             )
-        todo = {key: job for key, job in fresh.items() if key not in excerpts}
+        todo = {key: job for key, job in fresh.items() if key not in excerpts and key not in self.failed}
         for batch in self._render_all(todo, root):
-            self.rendered += len(batch)
-            for key, page, excerpt in batch:
-                excerpts[key] = excerpt
+            for key, done in batch:
+                if isinstance(done, RenderFailed):
+                    self.failed[key] = Problem(todo[key][0].source, 1, f"cannot be rendered: {done}")
+                    continue
+                self.rendered += 1
+                page, excerpts[key] = done
                 if page is not None:  # the disk cache could not keep it
                     html[key] = page
         entries = {}
         for key, (post, url) in fresh.items():
+            if key in self.failed:
+                continue
             content = html[key] if key in html else partial(self._html, key, post, url, root)
             entry = Entry(post, url, content, excerpts[key], _image_url(post.image, url))
             entries[post.version] = (entry, key)
@@ -254,8 +261,7 @@ class Renderer:
         return hashlib.sha256(f"{self._fingerprint}\0{post.digest}\0{url}".encode()).hexdigest()
 
     def _render_all(self, todo: dict[str, tuple[Post, str]], root: Path | None) -> Iterator[list[_Kept]]:
-        """(key, HTML, excerpt) of each post, a batch at a time, each batch written to the
-        disk cache (its HTML None where the cache keeps it)."""
+        """Each post rendered, a batch at a time, each batch written to the disk cache."""
         jobs = [(key, (post, root, url, self._excerpt)) for key, (post, url) in todo.items()]
         workers = self._workers
         if len(jobs) < _PARALLEL_FROM or workers == 1:
@@ -269,24 +275,27 @@ class Renderer:
             yield from make_in_batches(makers, _CHUNK, self._keep, workers, minimum=_PARALLEL_FROM)
             return
         # A server's rebuild: it has threads, which fork does not copy.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with worker_pool(workers, "spawn") as pool:
             chunk = max(1, min(_CHUNK, len(jobs) // (workers * 8)))
             results = pool.map(_render_job, [job for _, job in jobs], chunksize=chunk)
             for start in range(0, len(jobs), _BATCH):
-                batch = jobs[start : start + _BATCH]
-                yield self._keep([(key, *next(results)) for key, _ in batch])
+                yield self._keep([(key, next(results)) for key, _ in jobs[start : start + _BATCH]])
 
-    def _keep(self, made: list[tuple[str, str, str]]) -> list[_Kept]:
-        """Write rendered posts to the disk cache, where this runs: (key, HTML, excerpt) of
-        each, the HTML None if the cache kept it."""
-        if self._disk is None:
-            return list(made)
-        rows = {}
-        for key, page, excerpt in made:
-            rows[key], rows[_excerpt_key(key)] = page.encode(), excerpt.encode()
-        self._disk.put_many(rows)
-        kept = self._disk.usable
-        return [(key, None if kept else page, excerpt) for key, page, excerpt in made]
+    def _keep(self, made: list[tuple[str, tuple[str, str] | RenderFailed]]) -> list[_Kept]:
+        """Write rendered posts to the disk cache, where this runs: each post's (HTML,
+        excerpt), the HTML None if the cache kept it; or why it could not be rendered."""
+        rendered = [(key, done) for key, done in made if not isinstance(done, RenderFailed)]
+        kept = False
+        if self._disk is not None:
+            rows = {}
+            for key, (page, excerpt) in rendered:
+                rows[key], rows[_excerpt_key(key)] = page.encode(), excerpt.encode()
+            self._disk.put_many(rows)
+            kept = self._disk.usable
+        return [
+            (key, done if isinstance(done, RenderFailed) else (None if kept else done[0], done[1]))
+            for key, done in made
+        ]
 
 
 def _excerpt_key(key: str) -> str:
@@ -301,13 +310,18 @@ def _image_url(image: str | None, page_url: str) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
-def _render_job(job: _Job) -> tuple[str, str]:
+def _render_job(job: _Job) -> tuple[str, str] | RenderFailed:
     post, root, url, excerpt = job
-    return render_post(read_body(root, post), post.summary, url, excerpt)
+    body = read_body(root, post)
+    try:
+        return render_post(body, post.summary, url, excerpt)
+    except Exception as exc:  # RecursionError in Python-Markdown, say: this post's problem only
+        _local.markdown = None  # not reused half-way through a document
+        return RenderFailed.of(exc)
 
 
-def _render_keyed(key: str, job: _Job) -> tuple[str, str, str]:
-    return (key, *_render_job(job))
+def _render_keyed(key: str, job: _Job) -> tuple[str, tuple[str, str] | RenderFailed]:
+    return key, _render_job(job)
 
 
 def _fingerprint(excerpt: ExcerptSettings) -> str:

@@ -1,7 +1,8 @@
 """One file of a Build: its bytes, type, date and strong ETags, in every encoding.
 
 A large site's bytes do not all fit in memory: with a disk cache, a Resource holds
-only the name its bytes are kept under, and reads them back when asked. What was
+only the name its bytes are kept under, and reads them back when asked; some are not
+made at all until asked for (OnDemand). What was
 asked for lately is kept in memory, up to a fixed size, in one place for every
 Resource: a busy server answers its hot files without reading the disk.
 """
@@ -70,13 +71,23 @@ class Stored:
         return body if body is not None else self.make()
 
 
+@dataclass(frozen=True)
+class OnDemand:
+    """Bytes made when first read, then kept among the recently used ones (RECENT)."""
+
+    make: Callable[[], bytes]
+
+    def read(self) -> bytes:
+        return self.make()
+
+
 @dataclass(frozen=True, eq=False)
 class Resource:
     media_type: str  # the full Content-Type, charset included where it applies
     last_modified: datetime | None  # UTC
-    etag: str  # strong, of the identity body
+    etag: str  # strong, of the identity body, or of everything it is made from (OnDemand)
     compressible: bool  # not for images that are compressed already
-    content: bytes | Stored
+    content: bytes | Stored | OnDemand
 
     @property
     def body(self) -> bytes:
@@ -132,7 +143,7 @@ def make_resource(body: bytes, media_type: str, modified: datetime | None) -> Re
 
 
 def stored_resource(
-    content: bytes | Stored, etag: str, media_type: str, modified: datetime | None
+    content: bytes | Stored | OnDemand, etag: str, media_type: str, modified: datetime | None
 ) -> Resource:
     """A Resource of `content` whose ETag is known already."""
     return Resource(

@@ -4,6 +4,12 @@
 it in with one assignment, so a request that read `site.build` answers
 wholly from one Build. A failed rebuild keeps the last good Build serving
 and is remembered (and logged once) until a rebuild succeeds again.
+
+A store that suddenly has no post to publish, under a site that has some, is taken
+for a mistake (a volume not mounted, a folder moved, a bad sync) far more often than
+for an author's wish: that rebuild fails too, and the site keeps serving its posts
+until the store has some again or the server restarts (a start publishes the store as
+it is, empty or not).
 """
 
 from __future__ import annotations
@@ -93,6 +99,7 @@ class Site:
                     raise
         if build is self.build:
             return False  # nothing changed: the current Build is still exact
+        _refuse_an_emptied_store(self.build, build)
         old, self.build = self.build, build
         # What the Build holds lives until the next rebuild replaces it. Frozen, Python's
         # cycle collector stops scanning it: at 100,000 posts a full scan of the ~2 million
@@ -155,6 +162,18 @@ class Site:
             id="due",
             replace_existing=True,
             misfire_grace_time=None,
+        )
+
+
+class StoreEmptied(StoreError):
+    """The store has no post to publish any more, where the Build served has some."""
+
+
+def _refuse_an_emptied_store(served: Build | None, new: Build) -> None:
+    if served is not None and served.published and not new.published:
+        raise StoreEmptied(
+            f"the store has no post to publish any more (the site served has {len(served.published)}):"
+            " still serving those; a restart publishes the store as it is"
         )
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from importlib.util import find_spec
 
 import uvicorn
+from uvicorn.config import HTTP_PROTOCOLS
+from uvicorn.importer import import_from_string
 
 from syndicate.config import Config
+from syndicate.connections import Connections, budget, guarded
 from syndicate.logs import AccessLog, configure_logging
 from syndicate.scheduler import Site
 from syndicate.web import create_app
@@ -26,13 +30,27 @@ def serve(
         print(f"syndicate: error: first build failed: {site.error.message}", file=sys.stderr)
         return 1
     access_log = AccessLog(handler) if config.server.access_log else None
-    app = create_app(site, access_log)  # its lifespan runs the rebuild schedule
+    allowed = budget(config.server.max_connections)
+    connections = Connections(allowed.connections, config.server.header_timeout)
+    app = create_app(site, access_log, connections)  # its lifespan runs the rebuild schedule
+    http, loop = server_stack()
+    log.info(
+        "serving with uvicorn on %s and %s, at most %d connections (%d open files)",
+        http,
+        loop,
+        allowed.connections,
+        allowed.open_files,
+    )
+    protocol = guarded(import_from_string(HTTP_PROTOCOLS[http]), connections)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             host=host or config.server.host,
             port=config.server.port if port is None else port,
             proxy_headers=False,  # forwarded headers never change an output
+            http=protocol,
+            loop=loop,
+            backlog=allowed.backlog,
             server_header=False,
             timeout_graceful_shutdown=3,
             log_config=None,
@@ -41,3 +59,11 @@ def serve(
     )
     server.run()
     return 0 if server.started else 1
+
+
+def server_stack() -> tuple[str, str]:
+    """uvicorn's fastest HTTP parser and event loop, or its pure-Python ones where a platform
+    has no wheel for httptools or uvloop (both are dependencies where they have one)."""
+    http = "httptools" if find_spec("httptools") else "h11"
+    loop = "uvloop" if find_spec("uvloop") else "asyncio"
+    return http, loop

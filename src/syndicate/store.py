@@ -18,7 +18,9 @@ from pathlib import Path
 from syndicate.config import Config
 from syndicate.frontmatter import body_of, parse_post
 from syndicate.parallel import make_in_batches, worker_count
-from syndicate.posts import Post, Problem
+from syndicate.posts import Post, Problem, failure
+from syndicate.safefile import Refused, not_regular, read_regular
+from syndicate.xmlchars import describe_char, escape_unfit, unfit_char
 
 ASSET_TYPES = {
     ".avif": "image/avif",
@@ -40,6 +42,22 @@ class StoreError(Exception):
 
 class PostChanged(StoreError):
     """A post's file changed (or went) between loading the store and reading its body."""
+
+
+def create_missing_store(root: Path) -> bool:
+    """Make the store folder of a new site, empty; True if it was made.
+
+    Only at the start of a command, never during a rebuild: a store that goes missing under
+    a running server is an error that keeps the last good Build serving, not an empty site.
+    Only the last folder is made, so a path with a wrong parent still fails as missing.
+    """
+    if root.exists() or not root.parent.is_dir():
+        return False
+    try:
+        root.mkdir()
+    except OSError as exc:
+        raise StoreError(f"{root}: store folder does not exist and cannot be made: {exc.strerror}") from exc
+    return True
 
 
 @dataclass(frozen=True)
@@ -67,9 +85,12 @@ def read_body(root: Path | None, post: Post) -> str:
     if root is None:
         raise PostChanged(f"{post.source}: no body and no store to read it from")
     try:
-        data = (root / post.source).read_bytes()
+        # No more than it had: a file that grew (or became a FIFO) is not the same file.
+        data = read_regular(root / post.source, post.size, "its size when the store was loaded")
     except OSError as exc:
         raise PostChanged(f"{post.source}: cannot be read again: {exc.strerror or exc}") from None
+    except Refused:
+        raise PostChanged(f"{post.source}: changed while the site was being built") from None
     if hashlib.sha256(data).hexdigest() != post.digest:
         raise PostChanged(f"{post.source}: changed while the site was being built")
     return body_of(data)
@@ -107,6 +128,9 @@ class PostStore:
                 stat = entry.stat()  # follows a symlink; one system call a file
             except OSError as exc:
                 walk_problems.append(Problem(source, 1, f"cannot read file: {exc.strerror or exc}"))
+                continue
+            if reason := not_regular(stat.st_mode):  # a FIFO would block the read forever
+                walk_problems.append(Problem(source, 1, reason))
                 continue
             previous = self._seen.get(source)
             if previous and (previous.size, previous.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
@@ -159,6 +183,10 @@ class PostStore:
                     continue
                 if not (name.endswith(".md") or os.path.splitext(name)[1].lower() in ASSET_TYPES):
                     continue
+                if char := unfit_char(source):  # a name that is not UTF-8 holds surrogates
+                    reason = f"the file name holds {describe_char(char)}: rename it; not read"
+                    problems.append(Problem(escape_unfit(source), 1, reason))
+                    continue
                 if entry.is_symlink() and not _inside(os.path.realpath(entry.path), root):
                     problems.append(Problem(source, 1, "symlink points outside the store; not read"))
                     continue
@@ -167,15 +195,33 @@ class PostStore:
 
     def _read(self, source: str, path: str, size: int, mtime_ns: int) -> _Seen | Problem:
         try:
-            data = Path(path).read_bytes()
+            return self._read_file(source, path, size, mtime_ns)
+        except Exception as exc:  # whatever happens to one file is that file's problem
+            return Problem(source, 1, f"cannot be read: {failure(exc)}")
+
+    def _read_file(self, source: str, path: str, size: int, mtime_ns: int) -> _Seen | Problem:
+        limits = self._config.store
+        is_post = source.endswith(".md")
+        try:
+            if is_post:
+                data = read_regular(path, limits.max_post_bytes, "store.max_post_bytes")
+            else:
+                data = read_regular(path, limits.max_asset_bytes, "store.max_asset_bytes")
         except OSError as exc:
             return Problem(source, 1, f"cannot read file: {exc.strerror or exc}")
-        if not source.endswith(".md"):
+        except Refused as exc:
+            return Problem(source, 1, str(exc))
+        if not is_post:
             asset = Asset("/" + source, data, ASSET_TYPES[os.path.splitext(path)[1].lower()])
             return _Seen(size, mtime_ns, None, (), asset)
         site = self._config.site
         post, problems = parse_post(
-            source, data, author=site.author, language=site.language, timezone=self._config.tz
+            source,
+            data,
+            author=site.author,
+            language=site.language,
+            timezone=self._config.tz,
+            max_nesting=limits.max_nesting,
         )
         if post is not None:
             post = replace(post, body=None)  # read again when rendered: see read_body

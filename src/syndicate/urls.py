@@ -14,6 +14,14 @@ from urllib.parse import quote
 _NOT_SLUG = re.compile(r"[^\w]+")
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:\S+$")
 
+# A slug names a folder of `build --out`. ext4 and most others take 255 bytes a name,
+# NTFS, exFAT and FAT 255 UTF-16 units; 200 bytes of UTF-8 fits all of them with room.
+MAX_SLUG_BYTES = 200
+# Names Windows keeps for devices, whatever follows a dot: a folder "con" cannot be made.
+_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"{kind}{digit}" for kind in ("com", "lpt") for digit in "0123456789¹²³"]
+)
+
 # Every listing's feeds live beside its first page: "/atom.xml", "/tags/llm/atom.xml", ...
 ATOM_FILE = "atom.xml"
 RSS_FILE = "rss.xml"
@@ -25,6 +33,20 @@ def slugify(name: str) -> str:
     """A readable slug: letters of any script and digits, lower-cased, joined by '-'."""
     text = unicodedata.normalize("NFKC", name).casefold()
     return _NOT_SLUG.sub("-", text).replace("_", "-").strip("-")
+
+
+def unfit_slug(slug: str) -> str | None:
+    """Why `slug` cannot name a folder on every common file system, to follow "the slug 'x'"."""
+    size = len(slug.encode("utf-8", "surrogatepass"))
+    if size == 0:
+        return "is empty: set a 'slug' of letters and digits"
+    if size > MAX_SLUG_BYTES:
+        return f"is {size:,} bytes long, more than the {MAX_SLUG_BYTES} a file name may have everywhere"
+    if slug.split(".", 1)[0].casefold() in _RESERVED:
+        return "is a name Windows keeps for a device"
+    if slug.endswith("."):
+        return "ends with '.', which Windows drops from file names"
+    return None
 
 
 def post_path(slug: str) -> str:
@@ -44,10 +66,18 @@ def author_path(slug: str) -> str:
 
 
 def page_path(listing_path: str, number: int) -> str:
-    """Archived page `number` of the listing rooted at `listing_path`, counted from 1, the
-    oldest, so the URL keeps showing the same posts as new ones arrive. The newest posts
-    are on `listing_path` itself."""
+    """Page `number` (2 and up) of the listing rooted at `listing_path`, counted from the
+    newest entries; page 1 is `listing_path` itself."""
     return f"{listing_path}page/{number}/"
+
+
+def first_page_alias(path: str) -> str | None:
+    """The listing path that `path` names as its page 1 (".../page/1/", slash or not), so
+    that it can redirect there; else None."""
+    for alias in ("page/1/", "page/1"):
+        if path.endswith("/" + alias):
+            return path.removesuffix(alias)
+    return None
 
 
 @lru_cache(maxsize=262144)  # the same paths, build after build

@@ -22,23 +22,30 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from syndicate.build import Build
+from syndicate.connections import Connections
 from syndicate.feeds import is_subscription_feed
 from syndicate.logs import AccessLog
 from syndicate.metrics import CONTENT_TYPE, Metrics
 from syndicate.pages import not_found_page
 from syndicate.resource import Resource
 from syndicate.scheduler import Site
-from syndicate.urls import absolute
+from syndicate.urls import absolute, first_page_alias
 from syndicate.websub import Publisher
 
 _ENCODINGS = ("br", "gzip", "identity")  # preference order on equal q-values
+# Every response that is not one of our HTML pages: feeds, JSON, and the store's files, an
+# SVG among them, which a browser opening it directly would run the scripts of, on the
+# site's origin. No script, no request, and a sandbox: an opaque origin of its own.
+FILE_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
 _Headers = list[tuple[bytes, bytes]]
 
 
 class SiteApp:
     """The ASGI application `syndicate serve` runs."""
 
-    def __init__(self, site: Site, access_log: AccessLog | None = None) -> None:
+    def __init__(
+        self, site: Site, access_log: AccessLog | None = None, connections: Connections | None = None
+    ) -> None:
         self.site = site
         self.access_log = access_log
         config = site.config
@@ -52,7 +59,7 @@ class SiteApp:
         if self.publisher is not None:
             publisher = self.publisher
             site.listeners.append(lambda old, new: publisher.on_rebuild(old, new, config.site.base_url))
-        self.metrics = Metrics(site, self.publisher)
+        self.metrics = Metrics(site, self.publisher, connections)
         self._starlette = Starlette(
             routes=[
                 Route("/healthz", self._healthz, methods=["GET", "HEAD"]),
@@ -153,21 +160,23 @@ class SiteApp:
         return prepared[1], prepared[2]
 
     def _security(self, media_type: str) -> dict[str, str]:
-        headers = {"x-content-type-options": "nosniff"}
-        if media_type.startswith("text/html"):
-            headers["content-security-policy"] = self._html_policy
-        return headers
+        policy = self._html_policy if media_type.startswith("text/html") else FILE_POLICY
+        return {"x-content-type-options": "nosniff", "content-security-policy": policy}
 
     # Through Starlette
 
     async def _elsewhere(self, request: Request) -> Response:
-        """Not a resource of the Build: a redirect to the path with a slash, or a 404 page."""
+        """Not a resource of the Build: a redirect to the path with a slash or from a listing's
+        ".../page/1/" to the listing, or a 404 page."""
         build = self.site.build
         path = request.url.path
-        slash = path + "/"
-        known = build is not None and slash in build.resources
-        if known and not path.endswith("/") and _is_clean(request.scope):
-            return RedirectResponse(absolute(self.site.config.site.base_url, slash), status_code=301)
+        slash = path + "/" if not path.endswith("/") else None
+        target = slash if slash is not None and build is not None and slash in build.resources else None
+        first = first_page_alias(path)
+        if first is not None and build is not None and first in build.resources:
+            target = first
+        if target is not None and _is_clean(request.scope):
+            return RedirectResponse(absolute(self.site.config.site.base_url, target), status_code=301)
         headers = {**self._security("text/html"), "cache-control": "no-cache"}
         if request.method == "HEAD":
             headers["content-length"] = str(len(self._not_found))
@@ -175,15 +184,22 @@ class SiteApp:
         return Response(self._not_found, 404, headers=headers, media_type="text/html; charset=utf-8")
 
     async def _healthz(self, request: Request) -> Response:
+        """200 while there is a Build to serve, for a load balancer and a liveness probe (a
+        restart would not help, and publishes an emptied store). `?strict`, for a monitor
+        that reads status codes only: 503 as well while the Build served is not the store's."""
+        health = _health(self.site)
+        strict = "strict" in request.query_params
+        status = 503 if self.site.build is None or (strict and health["status"] != "ok") else 200
         return Response(
-            json.dumps(_health(self.site), ensure_ascii=False, indent=2) + "\n",
-            200 if self.site.build is not None else 503,
-            headers={"cache-control": "no-store", "x-content-type-options": "nosniff"},
+            json.dumps(health, ensure_ascii=False, indent=2) + "\n",
+            status,
+            headers={"cache-control": "no-store", **self._security("application/json")},
             media_type="application/json",
         )
 
     async def _prometheus(self, request: Request) -> Response:
-        return Response(self.metrics.render(), headers={"cache-control": "no-store"}, media_type=CONTENT_TYPE)
+        headers = {"cache-control": "no-store", **self._security(CONTENT_TYPE)}
+        return Response(self.metrics.render(), headers=headers, media_type=CONTENT_TYPE)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -200,8 +216,10 @@ class SiteApp:
                 self.access_log.flush()
 
 
-def create_app(site: Site, access_log: AccessLog | None = None) -> SiteApp:
-    return SiteApp(site, access_log)
+def create_app(
+    site: Site, access_log: AccessLog | None = None, connections: Connections | None = None
+) -> SiteApp:
+    return SiteApp(site, access_log, connections)
 
 
 def _encoded(headers: dict[str, str]) -> _Headers:

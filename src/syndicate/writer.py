@@ -36,6 +36,7 @@ def write_build(build: Build, out: Path) -> Path:
     """Write every resource under a new folder and point `out` at it; returns that folder."""
     out = out.absolute()
     check_target(out)
+    _refuse_emptying(build, out)
     try:
         return _write(build, out)
     except OSError as exc:
@@ -50,6 +51,20 @@ def check_target(out: Path) -> None:
     existing = next(folder for folder in out.parents if folder.exists())
     if not existing.is_dir():
         raise WriteError(f"{out}: cannot write there, {existing} is not a folder")
+
+
+def _refuse_emptying(build: Build, out: Path) -> None:
+    """A store with no post to publish does not replace a site that has some: far more often
+    a volume not mounted or a folder moved than an author's wish (see syndicate.scheduler)."""
+    posts = out / "posts"
+    if build.published or not posts.is_dir():
+        return
+    count = sum(1 for entry in posts.iterdir() if entry.is_dir())
+    if count:
+        raise WriteError(
+            f"{out}: the store has no post to publish and the site there has {count}: not replaced"
+            f" (remove {out} to publish an empty site)"
+        )
 
 
 def _write(build: Build, out: Path) -> Path:

@@ -1,0 +1,148 @@
+"""A first build's workers never outlive `syndicate build`, however it ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import write
+
+from syndicate import parallel
+
+POSTS = 3000  # past both thresholds: rendered by spawned workers, outputs made by forked ones
+
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux" or "fork" not in parallel.multiprocessing.get_all_start_methods(),
+    reason="finds processes in /proc, and forked workers need fork",
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of small posts: a first build that is quick, and long enough to be stopped."""
+    folder = tmp_path_factory.mktemp("many")
+    for number in range(POSTS):
+        # Many categories and tags: hundreds of feeds, so that the forked workers' phase
+        # lasts long enough to be seen on a fast machine (listing pages are made on demand).
+        tags = f"[t{number % 199}, u{number % 11}]"
+        meta = f"title: Post {number}\ndate: 2025-01-01\ncategory: c{number % 47}\ntags: {tags}"
+        write(folder / "content", f"p{number}.md", f"---\n{meta}\n---\nSome *text* {number}.\n")
+    write(folder, "syndicate.toml", '[store]\npath = "content"\n[build]\nworkers = 2\n')
+    return folder
+
+
+def stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat from the state on (field 3 is [0]); None if gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def children(parent: int) -> dict[int, str]:
+    """pid -> start time of each living child of `parent`. Only pids above the parent's are
+    looked at (its children came after it; pids wrap only past pid_max), so that a look
+    takes little time and a short phase is not missed between two looks."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) > parent:
+            fields = stat(int(entry.name))
+            if fields is not None and fields[1] == str(parent) and fields[0] != "Z":
+                found[int(entry.name)] = fields[19]
+    return found
+
+
+def is_spawned(pid: int) -> bool:
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def is_forked(build: int) -> Callable[[int], bool]:
+    command = Path(f"/proc/{build}/cmdline").read_bytes()
+
+    def forked(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_bytes() == command
+        except OSError:
+            return False
+
+    return forked
+
+
+def workers_of(build: subprocess.Popen[bytes], kind: Callable[[int], bool]) -> dict[int, str] | None:
+    """The build's children once two workers of `kind` run among them; None if the build
+    ended first (on a busy machine a short phase can pass between two looks)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and build.poll() is None:
+        found = children(build.pid)
+        if sum(kind(pid) for pid in found) >= 2:
+            return found
+        time.sleep(0.002)
+    if build.poll() is None:
+        pytest.fail("no two workers seen in 120 s")
+    return None
+
+
+def stopped_build_workers(site: Path, phase: str, how: signal.Signals) -> dict[int, str]:
+    """The workers of a build stopped by `how` in `phase`, caught in one of five tries."""
+    for _ in range(5):
+        build = start_build(site)
+        try:
+            workers = workers_of(build, is_spawned if phase == "render" else is_forked(build.pid))
+            if workers is None:
+                continue
+            build.send_signal(how)
+            assert build.wait(timeout=10) == -how  # at once, by the signal, as before
+            return workers
+        finally:
+            build.kill()
+            build.wait()
+    pytest.fail(f"five builds ended before two {phase} workers were seen")
+
+
+def alive(processes: dict[int, str]) -> list[int]:
+    """Those still running: not gone, not a zombie, not another process with their pid."""
+    living = []
+    for pid, started in processes.items():
+        fields = stat(pid)
+        if fields is not None and fields[0] != "Z" and fields[19] == started:
+            living.append(pid)
+    return living
+
+
+def start_build(site: Path) -> subprocess.Popen[bytes]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SYNDICATE_")}
+    for stale in (site / ".cache", site / "out"):
+        subprocess.run(["rm", "-rf", str(stale)], check=True)
+    command = [sys.executable, "-m", "syndicate.cli", "build", "--config", "syndicate.toml", "--out", "out"]
+    return subprocess.Popen(command, cwd=site, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("phase", ["render", "outputs"])
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_no_worker_outlives_a_stopped_build(site: Path, phase: str, how: signal.Signals) -> None:
+    workers = stopped_build_workers(site, phase, how)
+    try:
+        deadline = time.monotonic() + 5
+        while alive(workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert alive(workers) == []
+    finally:
+        for pid in alive(workers):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_worker_whose_parent_died_before_it_started_exits(tmp_path: Path) -> None:
+    # bind_to_parent with a pid that is not this process's parent: as if it died already.
+    code = "from syndicate.parallel import bind_to_parent; bind_to_parent(1); print('still here')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1 and "still here" not in done.stdout
