@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import sys
+import threading
 from pathlib import Path
 
 import markdown
@@ -99,3 +101,29 @@ def test_a_postprocessor_of_another_extension_counts_in_heading_ids() -> None:
     body = "# A cat\n\ntext about a cat"
     assert ours.convert(body) == stock.convert(body)
     assert '<h1 id="a-dog">A cat</h1>' in ours.convert(body)
+
+
+def test_deep_nesting_renders_as_python_markdown_renders_it_with_a_deeper_stack() -> None:
+    # Python-Markdown's toc put its table in place by walking the tree recursively: 2,000
+    # nested emphases were a RecursionError. Without a [TOC] marker no table is made.
+    body = "_" * 2000 + "a" + "_" * 2000 + "\n"
+    expected: list[str] = []
+
+    def deep() -> None:
+        converter = markdown.Markdown(
+            extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_EXTENSION_CONFIGS
+        )
+        expected.append(converter.convert(body))
+
+    limit, size = sys.getrecursionlimit(), threading.stack_size()
+    sys.setrecursionlimit(50_000)
+    threading.stack_size(256 * 1024 * 1024)
+    try:
+        thread = threading.Thread(target=deep)
+        thread.start()
+        thread.join()
+    finally:
+        sys.setrecursionlimit(limit)
+        threading.stack_size(size)
+    assert markdown_to_html(body) == expected[0]
+    assert expected[0].count("<strong>") > 500
