@@ -112,7 +112,7 @@ def test_parsing_in_small_chunks_gives_the_same_result(monkeypatch: pytest.Monke
     long_post = POST.replace("<!-- more -->", "") * 20
     lengths = (1, 45, 91, 140, 181, 350, 2000)
     expected = [excerpt(long_post, n) for n in lengths]
-    monkeypatch.setattr(syndicate.excerpt, "_FIRST_CHUNK", 1)
+    monkeypatch.setattr(syndicate.excerpt, "_first_chunk", lambda length: 1)
     assert [excerpt(long_post, n) for n in lengths] == expected
 
 
@@ -378,3 +378,18 @@ def test_plain_text_is_the_whole_text_by_the_same_rules() -> None:
         "<img alt='no'> four</p>"
     )
     assert plain_text(html) == "Title One & two. Three four"
+
+
+def test_graphemes_are_the_clusters_the_unicode_rules_give() -> None:
+    # Each piece joins a neighbour in some way: marks, joiners, flags, Hangul jamo,
+    # variation selectors and skin tones, Indic conjuncts, prepended and spacing marks,
+    # CR LF; between them, characters that join nothing.
+    pieces = [
+        "a", "中", " ", "é", "\u0301", "\u200d", "👨", "👩", "\ufe0f", "\U0001f3fd", "🇨", "🇳",
+        "\u1100", "\u1161", "\u11a8", "가", "\u0915", "\u094d", "\u0937", "\u093e", "\u0600",
+        "\r", "\n", "\x07", "💡", "ー",
+    ]  # fmt: skip
+    chooser = random.Random(7)
+    for _ in range(3000):
+        text = "".join(chooser.choices(pieces, k=chooser.randint(0, 12)))
+        assert syndicate.excerpt._graphemes(text) == regex.findall(r"\X", text), repr(text)

@@ -14,7 +14,7 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 
 from syndicate import frontmatter
-from syndicate.markdown_inline import NEEDS, SkippingInlineExtension
+from syndicate.markdown_inline import NEEDS, STARTS, SkippingInlineExtension
 from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
 
 EXAMPLE_POSTS = sorted((Path(__file__).parents[1] / "examples" / "site" / "content").rglob("*.md"))
@@ -66,7 +66,7 @@ def test_example_posts_render_as_python_markdown_does(stock: markdown.Markdown, 
     assert markdown_to_html(body) == stock_html(stock, body)
 
 
-# The regexes NEEDS was checked against (Markdown 3.11.3, pymdown-extensions 12.3). A
+# The regexes NEEDS and STARTS were checked against (Markdown 3.11.3, pymdown-extensions 12.3). A
 # pattern can change without changing its name: an extension adding "~" to em_strong's
 # delimiters, or an arithmatex option, would make its entry skip text it now matches.
 CHECKED_PATTERNS = "f805007fb24f03d8f4121b1cd472d59332992e1e32a550a0ec34b2bf6aa161f0"
@@ -77,15 +77,15 @@ def test_the_inline_patterns_are_the_ones_needs_was_checked_against(stock: markd
     patterns = "\n".join(f"{name} {stock.inlinePatterns[name].compiled_re.pattern}" for name in names)
     digest = hashlib.sha256(patterns.encode()).hexdigest()
     assert digest == CHECKED_PATTERNS, (
-        "Python-Markdown's inline patterns changed: check each NEEDS entry against its regex "
+        "Python-Markdown's inline patterns changed: check each NEEDS and STARTS entry against its regex "
         f"below, then set CHECKED_PATTERNS to {digest}\n{patterns}"
     )
 
 
-def test_every_inline_pattern_has_its_needs_listed(stock: markdown.Markdown) -> None:
+def test_every_inline_pattern_has_its_needs_and_starts_listed(stock: markdown.Markdown) -> None:
     # A new extension's pattern would still be tried everywhere (the safe default), but
     # it would go unnoticed: list it, or decide it has no needs.
-    assert {item.name for item in stock.inlinePatterns._priority} == set(NEEDS)
+    assert {item.name for item in stock.inlinePatterns._priority} == set(NEEDS) == set(STARTS)
 
 
 class Shout(InlineProcessor):
@@ -105,6 +105,14 @@ def test_a_pattern_not_listed_is_tried_on_every_text() -> None:
     assert converter.convert("plain %%loud%% words") == "<p>plain <strong>LOUD</strong> words</p>"
 
 
+def test_a_pattern_registered_after_a_conversion_is_tried_too() -> None:
+    converter = markdown.Markdown(extensions=[SkippingInlineExtension()])
+    assert converter.convert("plain %%loud%% *words*") == "<p>plain %%loud%% <em>words</em></p>"
+    ShoutExtension().extendMarkdown(converter)
+    converter.reset()
+    assert converter.convert("plain %%loud%% *words*") == "<p>plain <strong>LOUD</strong> <em>words</em></p>"
+
+
 @pytest.mark.parametrize("name", sorted(NEEDS))
 def test_a_pattern_never_matches_text_without_its_needs(stock: markdown.Markdown, name: str) -> None:
     pattern: re.Pattern[str] = stock.inlinePatterns[name].compiled_re
@@ -118,3 +126,18 @@ def test_a_pattern_never_matches_text_without_its_needs(stock: markdown.Markdown
             continue
         tried += 1
         assert pattern.search(text) is None, f"{name} matches {text!r}"
+
+
+@pytest.mark.parametrize("name", sorted(STARTS))
+def test_a_match_starts_with_one_of_its_starts(stock: markdown.Markdown, name: str) -> None:
+    pattern: re.Pattern[str] = stock.inlinePatterns[name].compiled_re
+    alphabet = [*"ab 中\n\\`$[]()!<>@&;#*_^:/.-=\"'", "  \n", "http://", "\x02", "\x03", "\\\\", "\\("]
+    chooser = random.Random(name)
+    matches = 0
+    for _ in range(3000):
+        text = "".join(chooser.choice(alphabet) for _ in range(chooser.randint(1, 24)))
+        for start in range(len(text)):
+            for match in pattern.finditer(text, start):
+                matches += 1
+                assert text[match.start()] in STARTS[name], f"{name} matches {text!r} at {match.start()}"
+    assert matches  # the alphabet can make it match at all

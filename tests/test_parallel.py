@@ -15,11 +15,14 @@ import pytest
 from conftest import make_config, write
 from test_builder import NOW, fill, on_demand, same
 
-from syndicate import parallel
+from syndicate import parallel, render
 from syndicate.build import Builder
+from syndicate.config import Config
 from syndicate.diskcache import DiskCache
+from syndicate.render import Renderer
 from syndicate.resource import OnDemand
 from syndicate.store import PostStore
+from syndicate.writer import WriteError, write_build
 
 needs_fork = pytest.mark.skipif(
     "fork" not in parallel.multiprocessing.get_all_start_methods() or parallel.worker_count(0) < 2,
@@ -232,3 +235,128 @@ def test_a_store_read_by_workers_is_the_store_read_here(store: Path, request: py
     assert forked_store.files_read == 32
     assert (forked.posts, forked.problems, forked.assets) == (here.posts, here.problems, here.assets)
     assert forked.problems and forked.assets
+
+
+def tree(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file below `folder`: its bytes and mode."""
+    return {
+        str(path.relative_to(folder)): (path.read_bytes(), path.stat().st_mode)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@needs_fork
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_site_written_by_workers_is_the_site_written_here(
+    store: Path, tmp_path: Path, request: pytest.FixtureRequest, cached: bool
+) -> None:
+    fill(store, 40)
+    config = make_config(store)
+    build = Builder(config, tmp_path / "cache" if cached else None).build(PostStore(config).load(), NOW)
+    here = write_build(build, tmp_path / "here")
+    forks = request.getfixturevalue("forks")
+    forked = write_build(build, tmp_path / "forked")
+    assert "fork" in forks
+    written = tree(forked)
+    assert written == tree(here)
+    assert len(written) == len(build.resources)
+    assert {mode & 0o777 for _, mode in written.values()} == {0o644}
+
+
+@needs_fork
+def test_a_file_a_worker_cannot_write_fails_the_write(
+    store: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    fill(store, 40)
+    config = make_config(store)
+    build = Builder(config).build(PostStore(config).load(), NOW)
+    # Two paths that are one file: the second cannot be made.
+    clash = dataclasses.replace(
+        build, resources={**build.resources, "/atom.xml/": build.resources["/atom.xml"]}
+    )
+    request.getfixturevalue("forks")
+    with pytest.raises(WriteError):
+        write_build(clash, tmp_path / "out")
+
+
+def rendered(config: Config, cache: Path | None, store: PostStore) -> tuple[Renderer, list[tuple[str, str]]]:
+    result = store.load()
+    renderer = Renderer(config, cache)
+    entries = renderer.entries(list(result.posts), result.root)
+    return renderer, [(entry.html, entry.excerpt) for entry in entries]
+
+
+@pytest.fixture
+def render_in_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render, "_PARALLEL_FROM", 10)
+
+
+@needs_fork
+@pytest.mark.usefixtures("render_in_workers")
+@pytest.mark.parametrize("cached", [True, False])
+def test_posts_rendered_by_forked_workers_are_the_posts_rendered_here(
+    store: Path, tmp_path: Path, request: pytest.FixtureRequest, cached: bool
+) -> None:
+    fill(store, 30)
+    config = make_config(store)
+    here_config = dataclasses.replace(config, build=dataclasses.replace(config.build, workers=1))
+    _, here = rendered(here_config, None, PostStore(config))
+    forks = request.getfixturevalue("forks")
+    renderer, forked = rendered(config, tmp_path / "cache" if cached else None, PostStore(config))
+    assert "fork" in forks
+    assert renderer.rendered == 30
+    assert forked == here
+    if cached:  # the workers wrote what they rendered: a restart renders nothing
+        restarted, again = rendered(config, tmp_path / "cache", PostStore(config))
+        assert restarted.rendered == 0
+        assert again == here
+
+
+@needs_fork
+@pytest.mark.usefixtures("render_in_workers")
+def test_with_another_thread_running_posts_render_in_spawned_workers(
+    store: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    fill(store, 30)
+    config = make_config(store)
+    _, here = rendered(
+        dataclasses.replace(config, build=dataclasses.replace(config.build, workers=1)),
+        None,
+        PostStore(config),
+    )
+    forks = request.getfixturevalue("forks")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        _, spawned = rendered(config, tmp_path / "cache", PostStore(config))
+    finally:
+        stop.set()
+        other.join()
+    assert "spawn" in forks and "fork" not in forks
+    assert spawned == here
+    assert rendered(config, tmp_path / "cache", PostStore(config))[0].rendered == 0
+
+
+@needs_fork
+@pytest.mark.usefixtures("render_in_workers")
+def test_what_a_render_worker_cannot_write_to_the_cache_stays_in_memory(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(store, 30)
+    config = make_config(store)
+    _, here = rendered(config, None, PostStore(config))
+    parent = os.getpid()
+
+    def locked(self: DiskCache) -> object:
+        if os.getpid() != parent:
+            raise sqlite3.OperationalError("database is locked")
+        return original(self)
+
+    original = DiskCache._writer
+    monkeypatch.setattr(DiskCache, "_writer", locked)
+    result = PostStore(config).load()
+    entries = Renderer(config, tmp_path / "cache").entries(list(result.posts), result.root)
+    assert all(isinstance(entry.content, str) for entry in entries)
+    assert [(entry.html, entry.excerpt) for entry in entries] == here

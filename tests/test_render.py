@@ -7,9 +7,11 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import markdown
 import pytest
 from conftest import make_config, write
 
+import syndicate.render as render_module
 from syndicate.posts import Entry, Post
 from syndicate.render import Renderer, markdown_to_html, sanitize
 from syndicate.store import PostStore
@@ -184,3 +186,15 @@ def test_a_post_is_rendered_from_its_file_when_the_store_left_its_body_there(tmp
     (post,) = PostStore(make_config(tmp_path)).load().posts
     (entry,) = Renderer(make_config(tmp_path)).entries([post], tmp_path)
     assert entry.html == "<p>From <em>the file</em>.</p>"
+
+
+def test_block_level_tags_are_python_markdowns_even_when_changed() -> None:
+    body = "<custom>a *b*</custom>\n\n<div>c</div>\n\ntext <custom>d</custom> and <span>e</span>"
+    ours, stock = render_module._Markdown(), markdown.Markdown()
+    assert ours.convert(body) == stock.convert(body)
+    assert ours.is_block_level("DIV") and not ours.is_block_level("span") and not ours.is_block_level(None)
+    for converter in (ours, stock):
+        converter.block_level_elements.append("custom")
+        converter.reset()
+    assert ours.convert(body) == stock.convert(body)
+    assert ours.is_block_level("custom")

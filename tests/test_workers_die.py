@@ -15,7 +15,7 @@ from conftest import write
 
 from syndicate import parallel
 
-POSTS = 3000  # past both thresholds: rendered by spawned workers, outputs made by forked ones
+POSTS = 3000  # past both thresholds: rendered and outputs made by forked workers
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux" or "fork" not in parallel.multiprocessing.get_all_start_methods(),
@@ -59,13 +59,6 @@ def children(parent: int) -> dict[int, str]:
     return found
 
 
-def is_spawned(pid: int) -> bool:
-    try:
-        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-
-
 def is_forked(build: int) -> Callable[[int], bool]:
     command = Path(f"/proc/{build}/cmdline").read_bytes()
 
@@ -97,7 +90,9 @@ def stopped_build_workers(site: Path, phase: str, how: signal.Signals) -> dict[i
     for _ in range(5):
         build = start_build(site)
         try:
-            workers = workers_of(build, is_spawned if phase == "render" else is_forked(build.pid))
+            # `syndicate build` forks its render workers too (only a rebuild of a running
+            # server, which has threads, spawns them): every phase's workers are forked.
+            workers = workers_of(build, is_forked(build.pid))
             if workers is None:
                 continue
             build.send_signal(how)

@@ -76,6 +76,10 @@ class DiskCache:
         # Only the rebuild thread writes (the Site holds a lock), or the workers it forked.
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
+            # Values are whole pages and feeds, tens to hundreds of KB: in 64 KB pages (for
+            # a new file; one that exists keeps its own) each takes a few pages instead of
+            # dozens, which halves the time a first build spends writing them.
+            db.execute("PRAGMA page_size=65536")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             (version,) = db.execute("PRAGMA user_version").fetchone()

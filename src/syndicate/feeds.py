@@ -345,7 +345,7 @@ def _add_entry(fg: Any, entry: Entry, config: Config, summary: str, full_content
         fe.media.thumbnail({"url": entry.image})
     fe.summary(summary, type="text")  # also the RSS <description>
     if full_content:
-        fe.content(_clean(entry.html), type="html")  # also the RSS <content:encoded>
+        fe.content(_content(entry), type="html")  # also the RSS <content:encoded>
 
 
 def _json_item(entry: Entry, config: Config, full_content: bool) -> dict[str, Any]:
@@ -357,7 +357,7 @@ def _json_item(entry: Entry, config: Config, full_content: bool) -> dict[str, An
     }
     excerpt = _clean(entry.excerpt)
     if full_content:
-        item["content_html"] = _clean(entry.html)
+        item["content_html"] = _content(entry)
     else:
         item["content_text"] = excerpt  # an item needs content_html or content_text
     item["summary"] = excerpt
@@ -409,6 +409,13 @@ def _categories_of(category: str | None, tags: tuple[str, ...], base_url: str) -
 
 def _asset_url(config: Config, url: str) -> str:
     return url if urlsplit(url).scheme else absolute(config.site.base_url, url)
+
+
+# A listing's Atom, RSS and JSON feeds are made one after the other, and a new post is in
+# several listings: its HTML is read from the disk cache once for all of them.
+@lru_cache(maxsize=64)
+def _content(entry: Entry) -> str:
+    return _clean(entry.html)
 
 
 def _clean(text: str) -> str:

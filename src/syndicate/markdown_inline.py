@@ -4,10 +4,11 @@ Python-Markdown runs every inline pattern (code, math, links, emphasis, ...) ove
 piece of text, one after the other. Most text in a post (table cells, list items, plain
 paragraphs) holds none of the characters any pattern starts with, and that pass was a
 third of all rendering time. Here a pattern is only tried on text that contains what it
-needs: a backtick for code, a "[" for a link. The HTML is the same, byte for byte; the
-tests compare it with Python-Markdown's own, and pin the patterns' regexes, so that an
-upgrade of Markdown or pymdown-extensions that changes one fails until this table has been
-checked again.
+needs: a backtick for code, a "[" for a link; and its regex is run from the first
+character a match can start with. The HTML is the same, byte for byte; the tests compare
+it with Python-Markdown's own, and pin the patterns' regexes, so that an upgrade of
+Markdown or pymdown-extensions that changes one fails until these tables have been checked
+again.
 """
 
 from __future__ import annotations
@@ -40,6 +41,29 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "entity": ("&",),
     "em_strong": ("*", "_"),
 }
+# For each inline pattern: the characters a match can start with. A pattern's regex is run
+# from the first of them on, not from where the last match ended: Python's regex engine
+# tries every position of the text for a pattern that starts with a lookbehind, and that
+# made arithmatex's pattern alone a sixth of all Markdown's time. A pattern missing from
+# this table is run from where the last match ended.
+STARTS: dict[str, str] = {
+    "backtick": "`\\",
+    "arithmatex-inline": "$\\",
+    "escape": "\\",
+    "footnote": "[",
+    "reference": "[",
+    "link": "[",
+    "image_link": "!",
+    "image_reference": "!",
+    "short_reference": "[",
+    "short_image_ref": "!",
+    "autolink": "<",
+    "automail": "<",
+    "linebreak": " ",
+    "html": "<",
+    "entity": "&",
+    "em_strong": "*_",
+}
 # Text without any of these is left as it is without trying a single pattern (while every
 # pattern is in the table).
 _ANY_NEED = re.compile("|".join(sorted({re.escape(need) for needs in NEEDS.values() for need in needs})))
@@ -51,35 +75,75 @@ class SkippingInlineProcessor(InlineProcessor):
     def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
         self._needs: list[tuple[str, ...] | None] = []
+        self._starts: list[str | None] = []
         self._all_listed = False
+        self._patterns: tuple[object, ...] = ()  # the patterns the tables were made for, in order
+        self._need_strings = tuple(sorted({need for needs in NEEDS.values() for need in needs}))
+        # (which need strings a text has, the first pattern to try) -> the patterns to try
+        self._candidates: dict[tuple[tuple[bool, ...], int], tuple[int, ...]] = {}
 
     def run(self, tree: Element, ancestors: list[str] | None = None) -> Element:
-        patterns = self.inlinePatterns
-        self._needs = [None] * len(patterns)
-        for name, needs in NEEDS.items():
-            if name in patterns:
-                self._needs[patterns.get_index_for_name(name)] = needs
-        self._all_listed = None not in self._needs
+        patterns = tuple(self.inlinePatterns)
+        if patterns != self._patterns:  # the first time, or the registry changed
+            index = {id(pattern): number for number, pattern in enumerate(patterns)}
+            self._needs = [None] * len(patterns)
+            for name, needs in NEEDS.items():
+                if name in self.inlinePatterns:
+                    self._needs[index[id(self.inlinePatterns[name])]] = needs
+            self._starts = [None] * len(patterns)
+            for name, starts in STARTS.items():
+                if name in self.inlinePatterns:
+                    self._starts[index[id(self.inlinePatterns[name])]] = starts
+            self._all_listed = None not in self._needs
+            self._patterns = patterns
+            self._candidates = {}
         return super().run(tree, ancestors)
 
-    # Replaces InlineProcessor.__handleInline (name-mangled, hence the spelling); the loop is
-    # that method's own, plus the skip.
+    # Replaces InlineProcessor.__handleInline (name-mangled, hence the spelling): the same
+    # patterns are tried in the same order from the same places, less those that cannot match.
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
         if isinstance(data, util.AtomicString) or (self._all_listed and not _ANY_NEED.search(data)):
             return data
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
-        start = 0
-        count = len(self.inlinePatterns)
-        while patternIndex < count:
-            needs = self._needs[patternIndex]
-            if needs is not None and not any(need in data for need in needs):
-                matched = False
-                start = 0  # as after a pattern that found nothing
-            else:
-                data, matched, start = apply(self.inlinePatterns[patternIndex], data, patternIndex, start)
-            if not matched:
-                patternIndex += 1
+        for index in self._candidates_for(data, patternIndex):
+            needs, starts, pattern = self._needs[index], self._starts[index], self._patterns[index]
+            start, matched = 0, True
+            # A pattern that matched is tried again after its match, until it finds no more.
+            while matched:
+                if needs is not None and not any(map(data.__contains__, needs)):
+                    break  # an earlier match took what it needs
+                first = _first_of(starts, data, start)
+                if first < 0:
+                    break
+                data, matched, start = apply(pattern, data, index, first)
         return data
+
+    def _candidates_for(self, data: str, first: int) -> tuple[int, ...]:
+        """The patterns from `first` on that `data` has what they need for. A match only
+        replaces text with a placeholder, which holds none of what a pattern needs: a
+        pattern that cannot match a text now cannot match it later either."""
+        present = tuple(map(data.__contains__, self._need_strings))
+        candidates = self._candidates.get((present, first))
+        if candidates is None:
+            have = {need for need, there in zip(self._need_strings, present, strict=True) if there}
+            candidates = tuple(
+                index
+                for index in range(first, len(self._needs))
+                if (needs := self._needs[index]) is None or any(need in have for need in needs)
+            )
+            self._candidates[(present, first)] = candidates
+        return candidates
+
+
+def _first_of(characters: str | None, text: str, start: int) -> int:
+    """Where the first of `characters` is in `text` from `start` on, -1 if none is there;
+    `start` itself when there are no characters to look for."""
+    if characters is None:
+        return start
+    if len(characters) == 1:
+        return text.find(characters, start)
+    found = [at for character in characters if (at := text.find(character, start)) >= 0]
+    return min(found, default=-1)
 
 
 class SkippingInlineExtension(Extension):

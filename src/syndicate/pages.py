@@ -171,6 +171,9 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The templates are part of the package: never look at their files' times again
+        # (a stat of each per page made, 10,000s of them in a first build).
+        auto_reload=False,
     )
 
 

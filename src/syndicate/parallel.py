@@ -80,13 +80,19 @@ def _usable_cpus() -> int:
 
 
 def make_in_batches(
-    makers: Sequence[Callable[[], T]], batch: int, keep: Callable[[list[T]], R], workers: int
+    makers: Sequence[Callable[[], T]],
+    batch: int,
+    keep: Callable[[list[T]], R],
+    workers: int,
+    minimum: int | None = None,
 ) -> Iterator[R]:
     """`keep` of what `makers` make, `batch` makers at a time, in their order; in `workers`
-    processes when that is safe and worth it. `keep` runs where the batch was made, so a
-    worker can store its bytes itself and send back only what the caller needs."""
+    processes when that is safe and there are at least `minimum` makers (default
+    `_PARALLEL_FROM`). `keep` runs where the batch was made, so a worker can store its bytes
+    itself and send back only what the caller needs."""
     bounds = [(start, min(start + batch, len(makers))) for start in range(0, len(makers), batch)]
-    if not _can_fork(len(makers), workers):
+    enough = len(makers) >= (_PARALLEL_FROM if minimum is None else minimum)
+    if not (enough and workers > 1 and can_fork()):
         for start, end in bounds:
             yield keep([make() for make in makers[start:end]])
         return
@@ -163,13 +169,9 @@ def _end_on_sigterm(pool: ProcessPoolExecutor) -> Callable[[], None]:
     return restore
 
 
-def _can_fork(count: int, workers: int) -> bool:
-    return (
-        count >= _PARALLEL_FROM
-        and workers > 1
-        and threading.active_count() == 1
-        and "fork" in multiprocessing.get_all_start_methods()
-    )
+def can_fork() -> bool:
+    """Whether workers may be forked from this process now: it has no other thread."""
+    return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _make_slice(bounds: tuple[int, int]) -> Any:  # what keep returns

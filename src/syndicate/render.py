@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import markdown
@@ -22,8 +23,11 @@ from markdown.extensions.toc import slugify_unicode
 from syndicate.config import Config
 from syndicate.diskcache import DiskCache
 from syndicate.excerpt import make_excerpt
+from syndicate.markdown_blocks import SkippingBlockExtension
 from syndicate.markdown_inline import SkippingInlineExtension
-from syndicate.parallel import worker_count, worker_pool
+from syndicate.markdown_passes import FastPassesExtension
+from syndicate.markdown_toc import HeadingIdExtension
+from syndicate.parallel import can_fork, make_in_batches, worker_count, worker_pool
 from syndicate.posts import Entry, Post, Problem, RenderFailed
 from syndicate.store import read_body
 from syndicate.urls import absolute, post_path
@@ -60,12 +64,35 @@ _URL_SCHEMES = {"http", "https", "mailto"}
 _local = threading.local()
 
 
+class _Markdown(markdown.Markdown):
+    """Python-Markdown, its block-level tags looked up in a set rather than in its list of
+    sixty (it asks about every element of every post). The set is made from the list at the
+    start of each conversion, so a change to the list still counts."""
+
+    _block_level: frozenset[str] | None = None
+
+    def convert(self, source: str) -> str:
+        self._block_level = frozenset(self.block_level_elements)
+        return super().convert(source)
+
+    def is_block_level(self, tag: Any) -> bool:
+        if self._block_level is None:
+            return super().is_block_level(tag)
+        return isinstance(tag, str) and tag.lower().rstrip("/") in self._block_level
+
+
 def markdown_to_html(body: str) -> str:
     """Unsanitized HTML, as Python-Markdown makes it."""
     converter: markdown.Markdown | None = getattr(_local, "markdown", None)
     if converter is None:
-        converter = markdown.Markdown(
-            extensions=[*MARKDOWN_EXTENSIONS, SkippingInlineExtension()],
+        converter = _Markdown(
+            extensions=[
+                *MARKDOWN_EXTENSIONS,
+                SkippingInlineExtension(),
+                SkippingBlockExtension(),
+                FastPassesExtension(),
+                HeadingIdExtension(),
+            ],
             extension_configs=MARKDOWN_EXTENSION_CONFIGS,
         )
         _local.markdown = converter
@@ -73,18 +100,32 @@ def markdown_to_html(body: str) -> str:
     return converter.convert(body)
 
 
+class _Sanitizer:
+    """An nh3 Cleaner, made once per thread (its settings cost a fifth of cleaning a post),
+    and the page URL it makes relative links absolute against."""
+
+    def __init__(self) -> None:
+        self.page_url = ""
+        self.cleaner = nh3.Cleaner(
+            tags=_TAGS,
+            attributes=_ATTRIBUTES,
+            url_schemes=_URL_SCHEMES,
+            link_rel=None,
+            strip_comments=True,
+            url_relative=self._absolute,
+        )
+
+    def _absolute(self, url: str) -> str:
+        return urljoin(self.page_url, url)
+
+
 def sanitize(html: str, page_url: str) -> str:
     """Drop scripts, handlers and unsafe URLs; make every link absolute against `page_url`."""
-    clean = nh3.clean(
-        html,
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        url_schemes=_URL_SCHEMES,
-        link_rel=None,
-        strip_comments=True,
-        url_relative=lambda url: urljoin(page_url, url),
-    )
-    return strip_forbidden(clean)
+    sanitizer: _Sanitizer | None = getattr(_local, "sanitizer", None)
+    if sanitizer is None:
+        sanitizer = _local.sanitizer = _Sanitizer()
+    sanitizer.page_url = page_url
+    return strip_forbidden(sanitizer.cleaner.clean(html))
 
 
 @dataclass(frozen=True)
@@ -114,13 +155,16 @@ _PARALLEL_FROM = 200
 # Rendered posts are written to the disk cache this many at a time, so a cold store's
 # HTML never sits in memory all at once.
 _BATCH = 200
-# Posts sent to a worker at a time: about 0.2 s of work, so that no worker is left
+# Posts sent to a worker at a time: about 0.05 s of work, so that no worker is left
 # with much to do after the others have finished.
 _CHUNK = 20
 # Bump when rendering, the excerpt or the cache's layout changes, so that caches on disk are not reused.
 _FORMAT_VERSION = "3"
 
 _Job = tuple[Post, Path | None, str, ExcerptSettings]
+# A post's render key, and its (HTML unless the disk cache has it, excerpt), or why it
+# could not be rendered.
+_Kept = tuple[str, tuple[str | None, str] | RenderFailed]
 
 
 class Renderer:
@@ -187,18 +231,15 @@ class Renderer:
                 (key, found[_excerpt_key(key)].decode()) for key in fresh if _excerpt_key(key) in found
             )
         todo = {key: job for key, job in fresh.items() if key not in excerpts and key not in self.failed}
-        for results in self._render_all(todo, root):
-            batch = {key: done for key, done in results.items() if not isinstance(done, RenderFailed)}
-            for key in results.keys() - batch.keys():
-                self.failed[key] = Problem(todo[key][0].source, 1, f"cannot be rendered: {results[key]}")
-            self.rendered += len(batch)
-            excerpts.update((key, excerpt) for key, (_, excerpt) in batch.items())
-            if self._disk is not None:
-                rows = {key: page.encode() for key, (page, _) in batch.items()}
-                rows.update((_excerpt_key(key), excerpt.encode()) for key, (_, excerpt) in batch.items())
-                self._disk.put_many(rows)
-            if self._disk is None or not self._disk.usable:
-                html.update((key, page) for key, (page, _) in batch.items())
+        for batch in self._render_all(todo, root):
+            for key, done in batch:
+                if isinstance(done, RenderFailed):
+                    self.failed[key] = Problem(todo[key][0].source, 1, f"cannot be rendered: {done}")
+                    continue
+                self.rendered += 1
+                page, excerpts[key] = done
+                if page is not None:  # the disk cache could not keep it
+                    html[key] = page
         entries = {}
         for key, (post, url) in fresh.items():
             if key in self.failed:
@@ -219,24 +260,42 @@ class Renderer:
     def _key(self, post: Post, url: str) -> str:
         return hashlib.sha256(f"{self._fingerprint}\0{post.digest}\0{url}".encode()).hexdigest()
 
-    def _render_all(
-        self, todo: dict[str, tuple[Post, str]], root: Path | None
-    ) -> Iterator[dict[str, tuple[str, str] | RenderFailed]]:
-        """(html, excerpt) by render key, a batch at a time."""
-        keys = list(todo)
-        jobs: list[_Job] = [(post, root, url, self._excerpt) for post, url in todo.values()]
+    def _render_all(self, todo: dict[str, tuple[Post, str]], root: Path | None) -> Iterator[list[_Kept]]:
+        """Each post rendered, a batch at a time, each batch written to the disk cache."""
+        jobs = [(key, (post, root, url, self._excerpt)) for key, (post, url) in todo.items()]
         workers = self._workers
         if len(jobs) < _PARALLEL_FROM or workers == 1:
             for start in range(0, len(jobs), _BATCH):
-                done = [_render_job(job) for job in jobs[start : start + _BATCH]]
-                yield dict(zip(keys[start : start + _BATCH], done, strict=True))
+                yield self._keep([_render_keyed(key, job) for key, job in jobs[start : start + _BATCH]])
             return
-        # A cold store renders on every core. "spawn": the server has threads, which fork does not copy.
+        if can_fork():
+            # `syndicate build`, or a server's first build: workers forked from this process
+            # start at once, and write what they render to the disk cache themselves.
+            makers = [partial(_render_keyed, key, job) for key, job in jobs]
+            yield from make_in_batches(makers, _CHUNK, self._keep, workers, minimum=_PARALLEL_FROM)
+            return
+        # A server's rebuild: it has threads, which fork does not copy.
         with worker_pool(workers, "spawn") as pool:
-            results = pool.map(_render_job, jobs, chunksize=max(1, min(_CHUNK, len(jobs) // (workers * 8))))
+            chunk = max(1, min(_CHUNK, len(jobs) // (workers * 8)))
+            results = pool.map(_render_job, [job for _, job in jobs], chunksize=chunk)
             for start in range(0, len(jobs), _BATCH):
-                done = [next(results) for _ in keys[start : start + _BATCH]]
-                yield dict(zip(keys[start : start + _BATCH], done, strict=True))
+                yield self._keep([(key, next(results)) for key, _ in jobs[start : start + _BATCH]])
+
+    def _keep(self, made: list[tuple[str, tuple[str, str] | RenderFailed]]) -> list[_Kept]:
+        """Write rendered posts to the disk cache, where this runs: each post's (HTML,
+        excerpt), the HTML None if the cache kept it; or why it could not be rendered."""
+        rendered = [(key, done) for key, done in made if not isinstance(done, RenderFailed)]
+        kept = False
+        if self._disk is not None:
+            rows = {}
+            for key, (page, excerpt) in rendered:
+                rows[key], rows[_excerpt_key(key)] = page.encode(), excerpt.encode()
+            self._disk.put_many(rows)
+            kept = self._disk.usable
+        return [
+            (key, done if isinstance(done, RenderFailed) else (None if kept else done[0], done[1]))
+            for key, done in made
+        ]
 
 
 def _excerpt_key(key: str) -> str:
@@ -259,6 +318,10 @@ def _render_job(job: _Job) -> tuple[str, str] | RenderFailed:
     except Exception as exc:  # RecursionError in Python-Markdown, say: this post's problem only
         _local.markdown = None  # not reused half-way through a document
         return RenderFailed.of(exc)
+
+
+def _render_keyed(key: str, job: _Job) -> tuple[str, tuple[str, str] | RenderFailed]:
+    return key, _render_job(job)
 
 
 def _fingerprint(excerpt: ExcerptSettings) -> str:

@@ -11,9 +11,15 @@ import fcntl
 import os
 import shutil
 import tempfile
+from functools import partial
+from itertools import groupby
 from pathlib import Path
 
 from syndicate.build import Build
+from syndicate.parallel import make_in_batches, worker_count
+from syndicate.resource import Resource
+
+_BATCH = 200  # folders a worker writes at a time
 
 
 class WriteError(Exception):
@@ -79,17 +85,18 @@ def _write(build: Build, out: Path) -> Path:
 
 def _write_locked(build: Build, out: Path, builds: Path) -> Path:
     target = Path(tempfile.mkdtemp(prefix="build-", dir=builds))
-    folders = {str(target)}
-    for path, resource in build.resources.items():
-        destination = os.path.join(target, file_name(path))
-        folder = os.path.dirname(destination)
-        if folder not in folders:
-            os.makedirs(folder, exist_ok=True)
-            folders.add(folder)
-        descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        os.fchmod(descriptor, 0o644)  # readable by a web server whatever the umask
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(resource.body)
+    files = sorted(
+        ((os.path.join(target, file_name(path)), resource) for path, resource in build.resources.items()),
+        key=lambda file: (os.path.dirname(file[0]), file[0]),
+    )
+    # A large site's files are written on every core: making 15,000 folders and writing
+    # 470 MB took seconds in one process while the other cores waited.
+    folders = [
+        partial(_write_folder, folder, list(group))
+        for folder, group in groupby(files, key=lambda file: os.path.dirname(file[0]))
+    ]
+    for _ in make_in_batches(folders, _BATCH, list, worker_count(0)):
+        pass
     os.chmod(target, 0o755)
 
     link = builds / (target.name + ".link")
@@ -99,3 +106,19 @@ def _write_locked(build: Build, out: Path, builds: Path) -> Path:
         if old != target and old.name.startswith("build-"):
             shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def _write_folder(folder: str, files: list[tuple[str, Resource]]) -> None:
+    os.makedirs(folder, exist_ok=True)
+    for name, resource in files:
+        descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.fchmod(descriptor, 0o644)  # readable by a web server whatever the umask
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(_body(resource))
+
+
+def _body(resource: Resource) -> bytes:
+    """The resource's bytes, read from the disk cache without going through the bytes kept
+    in memory for serving (Resource.body): this process serves none of them."""
+    content = resource.content
+    return content if isinstance(content, bytes) else content.read()
