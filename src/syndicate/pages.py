@@ -76,6 +76,7 @@ class _Pager:
 
 
 HTML = "text/html; charset=utf-8"
+_CSS = "text/css; charset=utf-8"
 
 
 def page_outputs(listings: Listings, config: Config) -> list[Output]:
@@ -123,14 +124,14 @@ def post_page_output(
     path = urls.post_path(entry.post.slug)
     key = ("post", entry.post.version, category.name if category else None, has_author_pages)
     make = partial(_post_page, entry, path, category, has_author_pages, config)
-    return Output(path, HTML, entry.post.last_modified, key, make)
+    return Output("page", path, HTML, entry.post.last_modified, key, make)
 
 
 def static_outputs() -> list[Output]:
     """The stylesheet and the icon every page links."""
     return [
-        Output(_STYLESHEET_PATH, "text/css; charset=utf-8", None, ("static", _STYLESHEET_PATH), _stylesheet),
-        Output(_FAVICON_PATH, "image/svg+xml", None, ("static", _FAVICON_PATH), _favicon),
+        Output("static", _STYLESHEET_PATH, _CSS, None, ("static", _STYLESHEET_PATH), _stylesheet),
+        Output("static", _FAVICON_PATH, "image/svg+xml", None, ("static", _FAVICON_PATH), _favicon),
     ]
 
 
@@ -215,7 +216,7 @@ def _page_part(listing: Listing, chunk: tuple[Entry, ...], number: int, total: i
     def outputs() -> list[Output]:
         key = ("listing", listing.kind, listing.path, listing.name, number, total, _versions(chunk))
         make = partial(_listing_page, listing, chunk, number, total, config)
-        return [Output(_page_path(listing, number), HTML, _updated(chunk), key, make, on_demand=True)]
+        return [Output("page", _page_path(listing, number), HTML, _updated(chunk), key, make, on_demand=True)]
 
     return Part(f"page {number}", (listing.name, total, chunk), outputs)
 
