@@ -23,6 +23,7 @@ from syndicate.listings import Collision, Listing, Listings, make_listings, repl
 from syndicate.output import Output
 from syndicate.pages import (
     listing_page_parts,
+    not_found_output,
     post_categories,
     post_category,
     post_page_output,
@@ -147,7 +148,7 @@ class Builder:
         self._list(units, changed, ("indexes", ""), (), partial(index_outputs, listings, pages, self.config))
         if edited is None:
             # Ours, then the store's images: a favicon.svg of the store never replaces ours.
-            self._list(units, changed, ("static", ""), (), static_outputs)
+            self._list(units, changed, ("static", ""), (), partial(_site_files, self.config))
             for asset in store.assets:
                 self._list(units, changed, ("asset", asset.path), (asset,), partial(_asset_outputs, asset))
 
@@ -365,6 +366,11 @@ def _code_fingerprint() -> str:
     for name in ("feedgen", "jinja2", "markdown", "pymdown-extensions", "nh3", "lxml"):
         digest.update(f"{name}={metadata.version(name)}".encode())
     return digest.hexdigest()
+
+
+def _site_files(config: Config) -> list[Output]:
+    """The site's own files: the stylesheet, the icon and the 404 page."""
+    return [*static_outputs(), not_found_output(config)]
 
 
 def _asset_outputs(asset: Asset) -> list[Output]:

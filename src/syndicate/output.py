@@ -18,7 +18,8 @@ from typing import Literal
 #   index      a list of what the site has, for programs: feeds.opml, the sitemap, robots.txt
 #   static     the site's own files, the same for every store: stylesheet, icon
 #   asset      a file of the store served as it is: its images
-Kind = Literal["feed", "archive", "page", "index", "static", "asset"]
+#   not_found  the page that answers, with 404, every path the site does not have
+Kind = Literal["feed", "archive", "page", "index", "static", "asset", "not_found"]
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,9 @@ from syndicate.posts import Entry
 
 _STYLESHEET_PATH = "/style.css"
 _FAVICON_PATH = "/favicon.svg"
+# Where the 404 page is: in the Build like every page, so `build --out` writes it for a
+# static host's error_page, and the server answers every unknown path with its bytes.
+NOT_FOUND_PATH = "/404.html"
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,11 @@ def static_outputs() -> list[Output]:
         Output("static", _STYLESHEET_PATH, _CSS, None, ("static", _STYLESHEET_PATH), _stylesheet),
         Output("static", _FAVICON_PATH, "image/svg+xml", None, ("static", _FAVICON_PATH), _favicon),
     ]
+
+
+def not_found_output(config: Config) -> Output:
+    """The 404 page (see NOT_FOUND_PATH)."""
+    return Output("not_found", NOT_FOUND_PATH, HTML, None, ("not found",), partial(not_found_page, config))
 
 
 def render_pages(listings: Listings, config: Config) -> dict[str, bytes]:

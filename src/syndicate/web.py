@@ -27,7 +27,7 @@ from syndicate.connections import Connections
 from syndicate.logs import AccessLog
 from syndicate.metrics import CONTENT_TYPE, Metrics
 from syndicate.output import Kind
-from syndicate.pages import not_found_page
+from syndicate.pages import HTML, NOT_FOUND_PATH, not_found_page
 from syndicate.resource import Resource
 from syndicate.scheduler import Site
 from syndicate.urls import absolute, first_page_alias
@@ -55,7 +55,7 @@ class SiteApp:
             f"default-src 'none'; style-src 'self' {origin}; img-src * data:; "
             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
         )
-        self._not_found = not_found_page(config)
+        self._not_found = not_found_page(config)  # while there is no Build yet, with its own
         self.publisher = Publisher(config.feed.websub_hubs) if config.feed.websub_hubs else None
         if self.publisher is not None:
             publisher = self.publisher
@@ -99,7 +99,9 @@ class SiteApp:
         build = self.site.build
         if scope["method"] in ("GET", "HEAD") and build is not None:
             resource = build.resources.get(scope["path"])
-            if resource is not None and _is_clean(scope):
+            # The 404 page is in the Build for `build --out` to write; asked for by its own
+            # path it is a 404 too, as the static host's template makes it.
+            if resource is not None and resource.kind != "not_found" and _is_clean(scope):
                 await self._answer(scope, send, build, resource)
                 return resource.kind
         await self._starlette(scope, receive, send)
@@ -181,11 +183,13 @@ class SiteApp:
             target = first
         if target is not None and _is_clean(request.scope):
             return RedirectResponse(absolute(self.site.config.site.base_url, target), status_code=301)
-        headers = {**self._security("text/html"), "cache-control": "no-cache"}
+        page = build.resources.get(NOT_FOUND_PATH) if build is not None else None
+        body = page.body if page is not None else self._not_found
+        headers = {**self._security(HTML), "cache-control": "no-cache"}
         if request.method == "HEAD":
-            headers["content-length"] = str(len(self._not_found))
-            return Response(b"", 404, headers=headers, media_type="text/html; charset=utf-8")
-        return Response(self._not_found, 404, headers=headers, media_type="text/html; charset=utf-8")
+            headers["content-length"] = str(len(body))
+            return Response(b"", 404, headers=headers, media_type=HTML)
+        return Response(body, 404, headers=headers, media_type=HTML)
 
     async def _healthz(self, request: Request) -> Response:
         """200 while there is a Build to serve, for a load balancer and a liveness probe (a
