@@ -151,9 +151,15 @@ def test_nginx_sends_what_syndicate_serve_sends(static_host: tuple[str, Server])
             assert "default-src 'none'" in policy and "script" not in policy, path
         else:
             assert policy == FILE_POLICY, path
-    missing = httpx.get(url + "nowhere.svg", timeout=5)
-    assert missing.status_code == 404
-    assert "default-src 'none'" in missing.headers["content-security-policy"]
+    not_found = server.get("/nowhere.svg")
+    assert not_found.status_code == 404
+    for path in ("nowhere.svg", "posts/nothing/", "tags/nothing/atom.xml", "404.html"):
+        missing = httpx.get(url + path, timeout=5)
+        assert missing.status_code == 404, path
+        assert missing.content == not_found.content, path
+        assert media_type(missing) == media_type(not_found), path
+        assert "default-src 'none'" in missing.headers["content-security-policy"], path
+        assert "script" not in missing.headers["content-security-policy"], path
 
 
 def resource_paths(server: Server) -> list[str]:

@@ -42,7 +42,8 @@ def test_every_resource_is_served_with_its_type(client: TestClient, site: Site) 
     assert site.build is not None
     for path, resource in site.build.resources.items():
         response = client.get(path)
-        assert response.status_code == 200, path
+        # The 404 page answers with 404 at its own path too, as the static host does.
+        assert response.status_code == (404 if resource.kind == "not_found" else 200), path
         assert response.headers["content-type"] == resource.media_type
         assert response.content == resource.body
 
@@ -236,7 +237,7 @@ def test_metrics_count_requests_and_builds(client: TestClient) -> None:
     text = client.get("/metrics").text
     assert 'syndicate_http_requests_total{route="feed",status="200"} 1.0' in text
     assert 'syndicate_http_requests_total{route="feed",status="304"} 1.0' in text
-    assert 'syndicate_http_requests_total{route="page",status="404"} 1.0' in text
+    assert 'syndicate_http_requests_total{route="not_found",status="404"} 1.0' in text
     assert "syndicate_http_not_modified_ratio 0.333" in text
     assert 'syndicate_rebuilds_total{result="changed"} 1.0' in text
     assert "syndicate_posts_published 15.0" in text
@@ -244,6 +245,22 @@ def test_metrics_count_requests_and_builds(client: TestClient) -> None:
     assert "syndicate_posts_skipped 0.0" in text
     assert "syndicate_build_age_seconds" in text
     assert "syndicate_rebuild_duration_seconds_total" in text
+
+
+def test_metrics_count_requests_by_the_kind_that_answered(client: TestClient) -> None:
+    paths = ["/", "/posts/post-1/", "/robots.txt", "/style.css", "/feed.json", "/404.html", "/tags/rl"]
+    for path in paths:
+        client.get(path, follow_redirects=False)
+    text = client.get("/metrics").text
+    for route, status, count in [
+        ("page", 200, 2),
+        ("index", 200, 1),
+        ("static", 200, 1),
+        ("feed", 200, 1),
+        ("not_found", 404, 1),
+        ("redirect", 301, 1),
+    ]:
+        assert f'syndicate_http_requests_total{{route="{route}",status="{status}"}} {count}.0' in text, route
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,8 @@ from syndicate.indexes import index_outputs
 from syndicate.listings import Collision, Listing, Listings, make_listings, replace_entries, same_place
 from syndicate.output import Output
 from syndicate.pages import (
-    HTML,
     listing_page_parts,
+    not_found_output,
     post_categories,
     post_category,
     post_page_output,
@@ -144,11 +144,11 @@ class Builder:
                 self._list_post(units, changed, listings, entry, category)
         self._listed = (entries, listings)
         # The indexes name every listing and page, so they are listed again every time.
-        pages = [output for unit in units.values() for output in unit.outputs if output.media_type == HTML]
+        pages = [output for unit in units.values() for output in unit.outputs if output.kind == "page"]
         self._list(units, changed, ("indexes", ""), (), partial(index_outputs, listings, pages, self.config))
         if edited is None:
             # Ours, then the store's images: a favicon.svg of the store never replaces ours.
-            self._list(units, changed, ("static", ""), (), static_outputs)
+            self._list(units, changed, ("static", ""), (), partial(_site_files, self.config))
             for asset in store.assets:
                 self._list(units, changed, ("asset", asset.path), (asset,), partial(_asset_outputs, asset))
 
@@ -233,7 +233,7 @@ class Builder:
             units[name] = known
             return
         outputs = tuple(make_outputs())
-        keys = tuple((output.key, output.last_modified, output.media_type) for output in outputs)
+        keys = tuple((output.key, output.last_modified, output.kind, output.media_type) for output in outputs)
         units[name] = _Unit(inputs, outputs, keys, ())
         changed.append(name)
 
@@ -270,9 +270,7 @@ class Builder:
         site's bytes are never all in memory at once."""
         on_demand = {key: output for key, output in wanted.items() if output.on_demand}
         resources = {
-            key: stored_resource(
-                OnDemand(output.make), self._etag(key), output.media_type, output.last_modified
-            )
+            key: _resource_of(OnDemand(output.make), self._etag(key), output)
             for key, output in on_demand.items()
         }
         outputs = [(key, output) for key, output in wanted.items() if not output.on_demand]
@@ -285,7 +283,7 @@ class Builder:
                 make_in_batches([output.make for _, output in outputs], _BATCH, list, self._workers)
             )
             return {
-                key: make_resource(body, output.media_type, output.last_modified)
+                key: make_resource(body, output.kind, output.media_type, output.last_modified)
                 for (key, output), body in zip(outputs, made, strict=True)
             }
         resources: dict[Hashable, Resource] = {}
@@ -301,11 +299,11 @@ class Builder:
         for (key, output), (etag, body) in zip(missing, kept, strict=True):
             etags[key] = etag
             if body is not None:
-                resources[key] = stored_resource(body, etag, output.media_type, output.last_modified)
+                resources[key] = _resource_of(body, etag, output)
         for key, output in outputs:
             if key not in resources:
                 content = Stored(self._disk, names[key], output.make)
-                resources[key] = stored_resource(content, etags[key], output.media_type, output.last_modified)
+                resources[key] = _resource_of(content, etags[key], output)
         # With the whole site's names (a first build), what the cache holds beyond them is stale.
         if everything and self._disk.oversized(2 * len(names)):  # a body and an ETag each
             self._disk.keep_only({*names.values(), *map(_etag_name, names.values())})
@@ -318,6 +316,10 @@ class _Made:
     collisions: tuple[Collision, ...]
     problems: tuple[Problem, ...]  # the store's files hidden by a page or feed, posts not rendered
     published: tuple[Post, ...]  # the published posts that were rendered: all but a few, if any
+
+
+def _resource_of(content: bytes | Stored | OnDemand, etag: str, output: Output) -> Resource:
+    return stored_resource(content, etag, output.kind, output.media_type, output.last_modified)
 
 
 def _etag_name(name: str) -> str:
@@ -366,5 +368,10 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _site_files(config: Config) -> list[Output]:
+    """The site's own files: the stylesheet, the icon and the 404 page."""
+    return [*static_outputs(), not_found_output(config)]
+
+
 def _asset_outputs(asset: Asset) -> list[Output]:
-    return [Output(asset.path, asset.media_type, None, ("asset", asset.data), lambda: asset.data)]
+    return [Output("asset", asset.path, asset.media_type, None, ("asset", asset.data), lambda: asset.data)]

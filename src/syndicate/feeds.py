@@ -21,7 +21,7 @@ from lxml import etree
 
 from syndicate.config import Config
 from syndicate.listings import Listing, Listings
-from syndicate.output import Output, Part
+from syndicate.output import Kind, Output, Part
 from syndicate.posts import Entry, Post
 from syndicate.urls import (
     ATOM_FILE,
@@ -121,17 +121,13 @@ def _outputs(documents: Callable[[], list[_Document]], config: Config) -> list[O
         )
         media_type = FEED_FILES[document.name] + "; charset=utf-8"
         make = partial(_WRITERS[document.name], document, config)
-        outputs.append(Output(document.path, media_type, updated, key, make))
+        kind: Kind = "archive" if document.archive else "feed"
+        outputs.append(Output(kind, document.path, media_type, updated, key, make))
     return outputs
 
 
 def archive_folder(listing: Listing, number: int) -> str:
     return f"{listing.path}archive/{number}/"
-
-
-def is_subscription_feed(path: str) -> bool:
-    """A feed readers subscribe to (the newest entries of a listing), not one of its archives."""
-    return path.endswith(tuple(FEED_FILES)) and "/archive/" not in path
 
 
 def _subscription_documents(

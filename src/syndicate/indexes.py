@@ -29,22 +29,27 @@ _Page = tuple[str, datetime | None]  # a page's path and when it last changed
 
 
 def index_outputs(listings: Listings, pages: Sequence[Output], config: Config) -> list[Output]:
-    """`pages` are the HTML pages the sitemap lists."""
+    """`pages` are the pages the sitemap lists (outputs of kind "page")."""
     feeds = tuple((listing.kind, listing.path, listing.name) for listing in listings.all())
-    listed = [(page.path, page.last_modified) for page in pages if page.media_type.startswith("text/html")]
+    listed = [(page.path, page.last_modified) for page in pages]
     return [
         Output(
-            OPML_PATH, "text/x-opml; charset=utf-8", None, ("opml", feeds), partial(opml, listings, config)
+            "index",
+            OPML_PATH,
+            "text/x-opml; charset=utf-8",
+            None,
+            ("opml", feeds),
+            partial(opml, listings, config),
         ),
         *_sitemap_outputs(listed, config),
-        Output(ROBOTS_PATH, "text/plain; charset=utf-8", None, ("robots",), partial(robots, config)),
+        Output("index", ROBOTS_PATH, "text/plain; charset=utf-8", None, ("robots",), partial(robots, config)),
     ]
 
 
 def _sitemap_outputs(pages: list[_Page], config: Config) -> list[Output]:
     if len(pages) <= SITEMAP_LIMIT:
         key = ("sitemap", tuple(pages))
-        return [Output(SITEMAP_PATH, _SITEMAP_TYPE, None, key, partial(sitemap, pages, config))]
+        return [Output("index", SITEMAP_PATH, _SITEMAP_TYPE, None, key, partial(sitemap, pages, config))]
     outputs = []
     parts: list[_Page] = []
     for number, start in enumerate(range(0, len(pages), SITEMAP_LIMIT), 1):
@@ -53,8 +58,9 @@ def _sitemap_outputs(pages: list[_Page], config: Config) -> list[Output]:
         modified = max((when for _, when in chunk if when is not None), default=None)
         parts.append((path, modified))
         key = ("sitemap", tuple(chunk))
-        outputs.append(Output(path, _SITEMAP_TYPE, None, key, partial(sitemap, chunk, config)))
+        outputs.append(Output("index", path, _SITEMAP_TYPE, None, key, partial(sitemap, chunk, config)))
     index = Output(
+        "index",
         SITEMAP_PATH,
         _SITEMAP_TYPE,
         None,

@@ -16,24 +16,25 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from syndicate.connections import Connections
+from syndicate.output import Kind
 from syndicate.scheduler import Site
 from syndicate.websub import Publisher
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-_FEED_ENDINGS = ("/atom.xml", "/rss.xml", "/feed.json")
 
 
-def route_of(path: str) -> str:
-    """A bounded label for a path: never the path itself, which any client can vary."""
+def route_of(path: str, kind: Kind | None, status: int) -> str:
+    """A bounded label for a request, never its path, which any client can vary: the kind of
+    the Build's file that answered; else /healthz, /metrics, not_found, redirect or other."""
+    if kind is not None:
+        return kind
     if path in ("/healthz", "/metrics"):
         return path
-    if path.endswith(_FEED_ENDINGS):
-        return "feed"
-    if path.startswith("/posts/"):
-        return "post"
-    if path.endswith("/") or path == "/":
-        return "page"
-    return "file"
+    if status == 404:
+        return "not_found"
+    if status in (301, 308):
+        return "redirect"
+    return "other"
 
 
 class Metrics:
@@ -55,8 +56,8 @@ class Metrics:
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
-    def count(self, path: str, status: int) -> None:
-        labels = (route_of(path), status)
+    def count(self, path: str, kind: Kind | None, status: int) -> None:
+        labels = (route_of(path, kind, status), status)
         counter = self._children.get(labels)
         if counter is None:  # few routes and statuses: one child each, looked up once
             counter = self._children[labels] = self.requests.labels(labels[0], str(status))

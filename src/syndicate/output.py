@@ -7,10 +7,24 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
+
+# What a file of the site is, decided where it is described and carried into its Resource:
+# whatever treats files differently (caching, the sitemap, WebSub, metrics) reads this,
+# never the path or the media type.
+#   feed       a listing's subscription feed (Atom, RSS, JSON Feed): the newest entries
+#   archive    an RFC 5005 archive document of a listing: older entries, a fixed set each
+#   page       an HTML page of the site: a listing's page, a post's page
+#   index      a list of what the site has, for programs: feeds.opml, the sitemap, robots.txt
+#   static     the site's own files, the same for every store: stylesheet, icon
+#   asset      a file of the store served as it is: its images
+#   not_found  the page that answers, with 404, every path the site does not have
+Kind = Literal["feed", "archive", "page", "index", "static", "asset", "not_found"]
 
 
 @dataclass(frozen=True)
 class Output:
+    kind: Kind
     path: str
     media_type: str
     last_modified: datetime | None

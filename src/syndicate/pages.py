@@ -26,6 +26,9 @@ from syndicate.posts import Entry
 
 _STYLESHEET_PATH = "/style.css"
 _FAVICON_PATH = "/favicon.svg"
+# Where the 404 page is: in the Build like every page, so `build --out` writes it for a
+# static host's error_page, and the server answers every unknown path with its bytes.
+NOT_FOUND_PATH = "/404.html"
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class _Pager:
 
 
 HTML = "text/html; charset=utf-8"
+_CSS = "text/css; charset=utf-8"
 
 
 def page_outputs(listings: Listings, config: Config) -> list[Output]:
@@ -123,15 +127,20 @@ def post_page_output(
     path = urls.post_path(entry.post.slug)
     key = ("post", entry.post.version, category.name if category else None, has_author_pages)
     make = partial(_post_page, entry, path, category, has_author_pages, config)
-    return Output(path, HTML, entry.post.last_modified, key, make)
+    return Output("page", path, HTML, entry.post.last_modified, key, make)
 
 
 def static_outputs() -> list[Output]:
     """The stylesheet and the icon every page links."""
     return [
-        Output(_STYLESHEET_PATH, "text/css; charset=utf-8", None, ("static", _STYLESHEET_PATH), _stylesheet),
-        Output(_FAVICON_PATH, "image/svg+xml", None, ("static", _FAVICON_PATH), _favicon),
+        Output("static", _STYLESHEET_PATH, _CSS, None, ("static", _STYLESHEET_PATH), _stylesheet),
+        Output("static", _FAVICON_PATH, "image/svg+xml", None, ("static", _FAVICON_PATH), _favicon),
     ]
+
+
+def not_found_output(config: Config) -> Output:
+    """The 404 page (see NOT_FOUND_PATH)."""
+    return Output("not_found", NOT_FOUND_PATH, HTML, None, ("not found",), partial(not_found_page, config))
 
 
 def render_pages(listings: Listings, config: Config) -> dict[str, bytes]:
@@ -215,7 +224,7 @@ def _page_part(listing: Listing, chunk: tuple[Entry, ...], number: int, total: i
     def outputs() -> list[Output]:
         key = ("listing", listing.kind, listing.path, listing.name, number, total, _versions(chunk))
         make = partial(_listing_page, listing, chunk, number, total, config)
-        return [Output(_page_path(listing, number), HTML, _updated(chunk), key, make, on_demand=True)]
+        return [Output("page", _page_path(listing, number), HTML, _updated(chunk), key, make, on_demand=True)]
 
     return Part(f"page {number}", (listing.name, total, chunk), outputs)
 

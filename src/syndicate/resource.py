@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import brotli
 
 from syndicate.diskcache import DiskCache
+from syndicate.output import Kind
 
 ENCODINGS = ("identity", "gzip", "br")
 _ETAG_SUFFIXES = {"identity": "", "gzip": "-gz", "br": "-br"}
@@ -83,6 +84,7 @@ class OnDemand:
 
 @dataclass(frozen=True, eq=False)
 class Resource:
+    kind: Kind  # what it is (see syndicate.output): how it is cached, listed, counted
     media_type: str  # the full Content-Type, charset included where it applies
     last_modified: datetime | None  # UTC
     etag: str  # strong, of the identity body, or of everything it is made from (OnDemand)
@@ -100,10 +102,6 @@ class Resource:
             body = content.read()
             RECENT.put((self.etag, "identity"), body)
         return body
-
-    @property
-    def is_feed(self) -> bool:
-        return not self.media_type.startswith(("text/html", "text/css", "image/"))
 
     def encoded(self, encoding: str) -> bytes:
         """The body in `encoding` ("identity", "gzip" or "br"; the latter two only if
@@ -137,16 +135,17 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def make_resource(body: bytes, media_type: str, modified: datetime | None) -> Resource:
+def make_resource(body: bytes, kind: Kind, media_type: str, modified: datetime | None) -> Resource:
     """A Resource whose bytes are held in memory."""
-    return stored_resource(body, etag_of(body), media_type, modified)
+    return stored_resource(body, etag_of(body), kind, media_type, modified)
 
 
 def stored_resource(
-    content: bytes | Stored | OnDemand, etag: str, media_type: str, modified: datetime | None
+    content: bytes | Stored | OnDemand, etag: str, kind: Kind, media_type: str, modified: datetime | None
 ) -> Resource:
     """A Resource of `content` whose ETag is known already."""
     return Resource(
+        kind=kind,
         media_type=media_type,
         last_modified=modified.astimezone(UTC) if modified is not None else None,
         etag=etag,

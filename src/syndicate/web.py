@@ -22,11 +22,12 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from syndicate.build import Build
+from syndicate.config import ServerConfig
 from syndicate.connections import Connections
-from syndicate.feeds import is_subscription_feed
 from syndicate.logs import AccessLog
 from syndicate.metrics import CONTENT_TYPE, Metrics
-from syndicate.pages import not_found_page
+from syndicate.output import Kind
+from syndicate.pages import HTML, NOT_FOUND_PATH, not_found_page
 from syndicate.resource import Resource
 from syndicate.scheduler import Site
 from syndicate.urls import absolute, first_page_alias
@@ -54,7 +55,7 @@ class SiteApp:
             f"default-src 'none'; style-src 'self' {origin}; img-src * data:; "
             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
         )
-        self._not_found = not_found_page(config)
+        self._not_found = not_found_page(config)  # while there is no Build yet, with its own
         self.publisher = Publisher(config.feed.websub_hubs) if config.feed.websub_hubs else None
         if self.publisher is not None:
             publisher = self.publisher
@@ -78,6 +79,7 @@ class SiteApp:
             await self._starlette(scope, receive, send)
             return
         status = 500  # if nothing answers
+        kind: Kind | None = None  # of the Build's file that answered, if one did
 
         async def watch(message: Message) -> None:
             nonlocal status
@@ -86,20 +88,24 @@ class SiteApp:
             await send(message)
 
         try:
-            await self._dispatch(scope, receive, watch)
+            kind = await self._dispatch(scope, receive, watch)
         finally:
-            self.metrics.count(scope["path"], status)
+            self.metrics.count(scope["path"], kind, status)
             if self.access_log is not None:
                 self.access_log.write(scope, status)
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> Kind | None:
+        """Answer; the kind of the Build's file that answered, if one did."""
         build = self.site.build
         if scope["method"] in ("GET", "HEAD") and build is not None:
             resource = build.resources.get(scope["path"])
-            if resource is not None and _is_clean(scope):
+            # The 404 page is in the Build for `build --out` to write; asked for by its own
+            # path it is a 404 too, as the static host's template makes it.
+            if resource is not None and resource.kind != "not_found" and _is_clean(scope):
                 await self._answer(scope, send, build, resource)
-                return
+                return resource.kind
         await self._starlette(scope, receive, send)
+        return None
 
     # The short path
 
@@ -146,13 +152,13 @@ class SiteApp:
         prepared = self._prepared.get(path)
         if prepared is None or prepared[0] is not resource:
             config = self.site.config
-            max_age = config.server.feed_max_age if resource.is_feed else config.server.page_max_age
+            max_age = _max_age(resource.kind, config.server)
             # What a 304 must carry (RFC 9110, 15.4.5); the ETag makes Last-Modified needless there.
             cache = {"cache-control": f"public, max-age={max_age}", "vary": "Accept-Encoding"}
             headers = {"content-type": resource.media_type, **cache, **self._security(resource.media_type)}
             if resource.last_modified is not None:
                 headers["last-modified"] = format_datetime(resource.last_modified, usegmt=True)
-            if self.publisher is not None and is_subscription_feed(path):
+            if self.publisher is not None and resource.kind == "feed":
                 hubs = [f'<{hub}>; rel="hub"' for hub in self.publisher.hubs]
                 headers["link"] = ", ".join([*hubs, f'<{absolute(config.site.base_url, path)}>; rel="self"'])
             prepared = (resource, _encoded(headers), _encoded(cache))
@@ -177,11 +183,13 @@ class SiteApp:
             target = first
         if target is not None and _is_clean(request.scope):
             return RedirectResponse(absolute(self.site.config.site.base_url, target), status_code=301)
-        headers = {**self._security("text/html"), "cache-control": "no-cache"}
+        page = build.resources.get(NOT_FOUND_PATH) if build is not None else None
+        body = page.body if page is not None else self._not_found
+        headers = {**self._security(HTML), "cache-control": "no-cache"}
         if request.method == "HEAD":
-            headers["content-length"] = str(len(self._not_found))
-            return Response(b"", 404, headers=headers, media_type="text/html; charset=utf-8")
-        return Response(self._not_found, 404, headers=headers, media_type="text/html; charset=utf-8")
+            headers["content-length"] = str(len(body))
+            return Response(b"", 404, headers=headers, media_type=HTML)
+        return Response(body, 404, headers=headers, media_type=HTML)
 
     async def _healthz(self, request: Request) -> Response:
         """200 while there is a Build to serve, for a load balancer and a liveness probe (a
@@ -220,6 +228,17 @@ def create_app(
     site: Site, access_log: AccessLog | None = None, connections: Connections | None = None
 ) -> SiteApp:
     return SiteApp(site, access_log, connections)
+
+
+def _max_age(kind: Kind, server: ServerConfig) -> int:
+    """How long a cache may answer with a file of `kind` before asking again (see the
+    README's Caching). Asking again costs a 304 while the file is unchanged (strong ETags),
+    so only feeds, polled by every reader, get a max-age of their own."""
+    if kind in ("feed", "archive"):
+        return server.feed_max_age
+    # Pages and indexes change when a post does; our files and the store's images when
+    # their author changes them, under the same URL.
+    return server.page_max_age
 
 
 def _encoded(headers: dict[str, str]) -> _Headers:

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 import httpx2 as httpx
 
 from syndicate.build import Build
-from syndicate.feeds import is_subscription_feed
 from syndicate.urls import absolute
 
 log = logging.getLogger("syndicate.websub")
@@ -26,7 +25,7 @@ def changed_feeds(old: Build, new: Build, base_url: str) -> list[str]:
     """URLs of the subscription feeds whose bytes differ between two builds."""
     urls = []
     for path, resource in new.resources.items():
-        if not is_subscription_feed(path):
+        if resource.kind != "feed":  # archives are not subscribed to
             continue
         before = old.resources.get(path)
         if before is None or before.etag != resource.etag:
