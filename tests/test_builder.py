@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from conftest import make_config, write
 
 from syndicate.build import Build, Builder, make_build
 from syndicate.config import Config
+from syndicate.posts import Post
 from syndicate.resource import OnDemand
 from syndicate.scheduler import Site
 from syndicate.store import PostStore, StoreResult
@@ -177,3 +180,31 @@ def test_several_edits_in_place_at_once_match_a_fresh_build(store: Path) -> None
     edited = builder.build(posts.load(), NOW)
     assert builder.made > 0
     assert same(edited, make_build(PostStore(config).load(), config, NOW))
+
+
+def test_a_served_site_keeps_no_old_version_of_a_post_alive(store: Path) -> None:
+    """A server rebuilds for months: each edit must not leave the post's old version (and
+    its HTML) reachable from what the next Builds reuse."""
+
+    def text(n: int, body: str) -> str:  # titles no other test's posts have
+        return POST.format(title=f"Kept {n}", day=n % 28 + 1, category=f"c{n % 3}", tag=n % 5, body=body)
+
+    for n in range(1, 41):
+        write(store, f"p{n:03}.md", text(n, "Old"))
+    site = Site(make_config(store))
+    assert site.rebuild()
+    for n in range(1, 21):  # each an edit of another post, in place: same date and names
+        write(store, f"p{n:03}.md", text(n, "New"))
+        assert site.rebuild() and site.error is None
+        assert site.build is not None
+        for resource in site.build.resources.values():  # every page, feed and index made
+            assert resource.body
+    gc.unfreeze()  # a rebuild freezes what its Build holds, and get_objects skips frozen objects
+    gc.collect()
+    alive = Counter(
+        thing.title
+        for thing in gc.get_objects()
+        if isinstance(thing, Post) and thing.title.startswith("Kept ")
+    )
+    assert {title: count for title, count in alive.items() if count > 1} == {}
+    assert len(alive) == 40

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -96,9 +98,10 @@ def listing_feed_parts(listing: Listing, config: Config) -> list[Part]:
     size = config.feed.limit
     complete = _archive_count(listing, config)
     newest = _newest(listing, config)
+    oldest_first = listing.entries[::-1]
+    listing = listing.named()
     subscriptions = partial(_subscription_documents, listing, newest, complete, config)
     parts = [Part("feeds", (listing.name, complete, newest), partial(_outputs, subscriptions, config))]
-    oldest_first = listing.entries[::-1]
     for number in range(1, complete + 1):
         entries = oldest_first[(number - 1) * size : number * size][::-1]
         archive = partial(_archive_documents, listing, entries, number, complete, config)
@@ -408,10 +411,26 @@ def _asset_url(config: Config, url: str) -> str:
 
 
 # A listing's Atom, RSS and JSON feeds are made one after the other, and a new post is in
-# several listings: its HTML is read from the disk cache once for all of them.
-@lru_cache(maxsize=64)
+# several listings: its HTML is read from the disk cache once for all of them. Kept by the
+# post's version, not by its Entry, which must not outlive the Builds that show it.
+_CONTENTS_KEPT = 64
+_contents: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+_contents_lock = threading.Lock()
+
+
 def _content(entry: Entry) -> str:
-    return _clean(entry.html)
+    key = (*entry.post.version, entry.url)
+    with _contents_lock:
+        content = _contents.get(key)
+        if content is not None:
+            _contents.move_to_end(key)
+            return content
+    content = _clean(entry.html)
+    with _contents_lock:
+        _contents[key] = content
+        if len(_contents) > _CONTENTS_KEPT:
+            _contents.popitem(last=False)
+    return content
 
 
 def _clean(text: str) -> str:

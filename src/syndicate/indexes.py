@@ -31,16 +31,10 @@ _Page = tuple[str, datetime | None]  # a page's path and when it last changed
 def index_outputs(listings: Listings, pages: Sequence[Output], config: Config) -> list[Output]:
     """`pages` are the pages the sitemap lists (outputs of kind "page")."""
     feeds = tuple((listing.kind, listing.path, listing.name) for listing in listings.all())
+    make_opml = partial(opml, listings.named(), config)  # names only: no entry kept alive
     listed = [(page.path, page.last_modified) for page in pages]
     return [
-        Output(
-            "index",
-            OPML_PATH,
-            "text/x-opml; charset=utf-8",
-            None,
-            ("opml", feeds),
-            partial(opml, listings, config),
-        ),
+        Output("index", OPML_PATH, "text/x-opml; charset=utf-8", None, ("opml", feeds), make_opml),
         *_sitemap_outputs(listed, config),
         Output("index", ROBOTS_PATH, "text/plain; charset=utf-8", None, ("robots",), partial(robots, config)),
     ]

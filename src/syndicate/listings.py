@@ -24,6 +24,12 @@ class Listing:
     path: str  # "/", "/categories/<slug>/", "/tags/<slug>/" or "/authors/<slug>/"
     entries: tuple[Entry, ...]  # newest first
 
+    def named(self) -> Listing:
+        """This listing without its entries, for an output that names it and shows only some
+        of them: the output outlives this version of the listing (a rebuild reuses it while
+        its own entries stay the same), and must not keep every entry of it alive."""
+        return replace(self, entries=())
+
 
 @dataclass(frozen=True)
 class Listings:
@@ -37,6 +43,16 @@ class Listings:
 
     def all(self) -> tuple[Listing, ...]:
         return (self.site, *self.categories, *self.tags, *self.authors)
+
+    def named(self) -> Listings:
+        """Every listing without its entries (see Listing.named)."""
+        return replace(
+            self,
+            site=self.site.named(),
+            categories=tuple(listing.named() for listing in self.categories),
+            tags=tuple(listing.named() for listing in self.tags),
+            authors=tuple(listing.named() for listing in self.authors),
+        )
 
 
 def make_listings(entries: Sequence[Entry]) -> Listings:

@@ -126,7 +126,7 @@ def post_page_output(
 ) -> Output:
     path = urls.post_path(entry.post.slug)
     key = ("post", entry.post.version, category.name if category else None, has_author_pages)
-    make = partial(_post_page, entry, path, category, has_author_pages, config)
+    make = partial(_post_page, entry, path, category.named() if category else None, has_author_pages, config)
     return Output("page", path, HTML, entry.post.last_modified, key, make)
 
 
@@ -221,6 +221,8 @@ def listing_page_parts(listing: Listing, config: Config) -> list[Part]:
 
 
 def _page_part(listing: Listing, chunk: tuple[Entry, ...], number: int, total: int, config: Config) -> Part:
+    listing = listing.named()
+
     def outputs() -> list[Output]:
         key = ("listing", listing.kind, listing.path, listing.name, number, total, _versions(chunk))
         make = partial(_listing_page, listing, chunk, number, total, config)
