@@ -19,7 +19,7 @@ from syndicate.config import StoreConfig
 from syndicate.fieldcheck import in_whole_minutes, odd_offset, out_of_range, shown, unfit_value
 from syndicate.nesting import markdown_too_deep, toml_too_deep, yaml_too_deep
 from syndicate.posts import Post, Problem, failure
-from syndicate.urls import slugify, unfit_slug
+from syndicate.urls import ID_SCHEMES, foreign_scheme, slugify, unfit_slug
 from syndicate.xmlchars import describe_char, strip_forbidden, unfit_char
 
 KNOWN_FIELDS = frozenset(
@@ -112,7 +112,7 @@ def _parse_post(
     try:
         post = _make_post(source, data, fields, body, author, language, timezone)
         if post is not None:
-            _check_post(post)
+            _check_post(post, id_from_name=_text(fields, "id") is None)
     except _FieldError as exc:
         return None, [*problems, Problem(source, lines.get(exc.key, 1), str(exc))]
     if post is None:
@@ -236,7 +236,7 @@ def _check_fields(fields: dict[str, Any], max_nesting: int) -> None:
             raise _FieldError(key, f"'{key}' {reason}")
 
 
-def _check_post(post: Post) -> None:
+def _check_post(post: Post, *, id_from_name: bool) -> None:
     """What the post's fields became (defaults, a title from the body, an id from the file
     name): nothing any output cannot carry."""
     texts = {
@@ -250,6 +250,8 @@ def _check_post(post: Post) -> None:
         if char := unfit_char(text):
             where = "the file name (the post's id)" if key == "id" else f"'{key}'"
             raise _FieldError(key, f"{where} holds {describe_char(char)}: remove it")
+    if scheme := foreign_scheme(post.id):
+        raise _FieldError("id", _foreign_id(post.id, scheme, id_from_name))
     if reason := unfit_slug(post.slug):
         raise _FieldError("slug", f"the slug {shown(post.slug)} {reason}")
     if len(post.tags) > MAX_TAGS:
@@ -260,6 +262,16 @@ def _check_post(post: Post) -> None:
         if slug and (reason := unfit_slug(slug)):
             kind = "tag" if key == "tags" else key
             raise _FieldError(key, f"the {kind} {shown(name)} makes the slug {shown(slug)}, which {reason}")
+
+
+def _foreign_id(post_id: str, scheme: str, from_name: bool) -> str:
+    # Refused, not replaced by the default tag: URI: the author chose this id so that it
+    # would be the entry's id, and a post whose id changes later is a new entry to readers.
+    *others, last = (f"{name}:" for name in ID_SCHEMES)
+    problem = f"{shown(post_id)} is a {scheme}: URI, not an identifier (feeds publish it as it is)"
+    if from_name:
+        return f"the file name (the post's id) {problem}: rename the file, or give the post an 'id'"
+    return f"'id' {problem}: give a {', '.join(others)} or {last} URI, or an id with no scheme"
 
 
 def _make_post(

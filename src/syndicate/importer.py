@@ -39,7 +39,7 @@ import feedparser
 from syndicate.config import Config, StoreConfig
 from syndicate.excerpt import plain_text
 from syndicate.newpost import existing_posts, post_text, short_slug
-from syndicate.urls import tag_uri
+from syndicate.urls import foreign_scheme
 
 USER_AGENT = "syndicate-import"
 TIMEOUT = 30.0  # seconds to wait for a feed's server
@@ -47,9 +47,6 @@ PROGRESS_FROM = 50  # entries: longer imports show a counter on a terminal
 # The largest post an entry may become (its file, front matter and all): the store's default
 # limit, so that what import writes a default store reads. No real post comes near it.
 MAX_IMPORTED_POST_BYTES = StoreConfig().max_post_bytes
-# The schemes of an entry id kept as it is: ids that name something. Any other absolute
-# URI (javascript:, data:, file:, ...) would be published as the entry's id in every feed.
-ID_SCHEMES = frozenset({"tag", "urn", "http", "https"})
 
 _ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 _BLOGGER_KIND = "http://schemas.google.com/g/2005#kind"
@@ -351,9 +348,10 @@ def read_entry(
 
 def _entry_id(entry: FeedDict, warn: Callable[[str], None]) -> str:
     """The entry's id, else its page's link. An id that is a URI of a scheme that names
-    nothing is refused, and the link used, as for an entry without an id."""
+    nothing is refused (the store's rule: see urls.foreign_scheme), and the link used, as
+    for an entry without an id."""
     entry_id = " ".join(str(entry.get("id") or "").split())
-    scheme = _foreign_scheme(entry_id)
+    scheme = foreign_scheme(entry_id)
     link = _page_link(entry)
     if scheme is not None:
         instead = f"its link {link} is its id instead" if link else "and it has no link to use instead"
@@ -363,15 +361,6 @@ def _entry_id(entry: FeedDict, warn: Callable[[str], None]) -> str:
     if not entry_id:
         raise BadEntry("no id and no link, so a second import could not recognise it")
     return entry_id
-
-
-def _foreign_scheme(entry_id: str) -> str | None:
-    """The scheme of an id that feeds would publish as it is (an absolute URI) and that is
-    not one of ID_SCHEMES; None for every other id (plain text becomes a tag: URI)."""
-    if not entry_id or tag_uri("example.org,2000", entry_id) != entry_id:
-        return None
-    scheme = entry_id.split(":", 1)[0].lower()
-    return None if scheme in ID_SCHEMES else scheme
 
 
 def _check_size(incoming: Incoming) -> None:
