@@ -758,7 +758,8 @@ def test_an_entry_larger_than_a_post_may_be_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == "imported 1, skipped 0 (already there), 1 bad\n"
     assert done.stderr.splitlines() == [
-        "import: entry 1 (urn:huge): 5.0 MB of content, more than a post may have (5 MB)"
+        "import: entry 1 (urn:huge): 5.0 MB of content, more than a post may have"
+        " (store.max_post_bytes, 5 MB)"
     ]
     assert [post.id for post in load(tmp_path / "content").posts] == ["urn:small"]
 
@@ -775,6 +776,24 @@ def test_the_limit_is_on_the_whole_file(tmp_path: Path) -> None:
     )
     done = import_command(tmp_path, rss(fits, over))
     assert done.stdout == "imported 1, skipped 0 (already there), 1 bad\n", done.stderr
-    assert done.stderr == "import: entry 2 (urn:over): a post of 5.0 MB, more than a post may have (5 MB)\n"
+    assert done.stderr == (
+        "import: entry 2 (urn:over): a post of 5.0 MB, more than a post may have"
+        " (store.max_post_bytes, 5 MB)\n"
+    )
     (written,) = (tmp_path / "content").glob("*.md")
     assert len(written.read_bytes()) == MAX_IMPORTED_POST_BYTES
+
+
+def test_import_honours_the_store_limit_of_its_configuration(tmp_path: Path) -> None:
+    config = tmp_path / "syndicate.toml"
+    config.write_text('[store]\npath = "content"\nmax_post_bytes = 2000\n', encoding="utf-8")
+    big = "&lt;p&gt;" + "x" * 1950 + "&lt;/p&gt;"  # under the limit, but not with its front matter
+    write(tmp_path, "feed.xml", rss(rss_item("urn:big", "Big", body=big), rss_item("urn:small", "Small")))
+    done = run_cli("import", "feed.xml", "--config", config, cwd=tmp_path)
+    assert done.stdout == "imported 1, skipped 0 (already there), 1 bad\n", done.stderr
+    assert done.stderr == (
+        "import: entry 1 (urn:big): a post of 2,045 bytes, more than a post may have"
+        " (store.max_post_bytes, 2,000 bytes)\n"
+    )
+    check = run_cli("check", "--config", config, cwd=tmp_path)
+    assert check.stdout == "1 posts (1 published, 0 drafts, 0 scheduled), 0 skipped with errors, 0 warnings\n"

@@ -44,9 +44,10 @@ from syndicate.urls import foreign_scheme
 USER_AGENT = "syndicate-import"
 TIMEOUT = 30.0  # seconds to wait for a feed's server
 PROGRESS_FROM = 50  # entries: longer imports show a counter on a terminal
-# The largest post an entry may become (its file, front matter and all): the store's default
-# limit, so that what import writes a default store reads. No real post comes near it.
-MAX_IMPORTED_POST_BYTES = StoreConfig().max_post_bytes
+# The largest post an entry may become (its file, front matter and all): the store's
+# max_post_bytes of the configuration in use, so that what import writes the store reads.
+MAX_IMPORTED_POST_BYTES = StoreConfig().max_post_bytes  # the default
+_MB = 1024 * 1024
 
 _ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 _BLOGGER_KIND = "http://schemas.google.com/g/2005#kind"
@@ -219,6 +220,7 @@ def _feed_location(info: FeedDict) -> str | None:
 def import_entries(feed: FeedDict, folder: Path, config: Config) -> Tally:
     """Write each good entry of `feed` into `folder`; report each bad one on stderr."""
     folder.mkdir(parents=True, exist_ok=True)
+    max_bytes = config.store.max_post_bytes
     posts = existing_posts(folder, config)
     by_id = {post.id: post for post in posts}
     slugs = {post.slug for post in posts}
@@ -235,10 +237,10 @@ def import_entries(feed: FeedDict, folder: Path, config: Config) -> Tally:
 
         warn = partial(_warn_of_entry, progress, number, entry)
         try:
-            incoming = read_entry(entry, feed["feed"], draft=kind == "draft", warn=warn)
+            incoming = read_entry(entry, feed["feed"], draft=kind == "draft", warn=warn, max_bytes=max_bytes)
             if incoming.id in first_seen:
                 raise BadEntry(f"the same id as entry {first_seen[incoming.id]}")
-            _check_size(incoming)
+            _check_size(incoming, max_bytes)
         except (BadEntry, ValueError, TypeError, AttributeError) as exc:
             progress.clear()
             print(f"import: entry {number} ({_label(entry)}): {_one_line(exc)}", file=sys.stderr)
@@ -306,14 +308,19 @@ def entry_kind(entry: FeedDict) -> Kind:
 
 
 def read_entry(
-    entry: FeedDict, feed_info: FeedDict, *, draft: bool = False, warn: Callable[[str], None] | None = None
+    entry: FeedDict,
+    feed_info: FeedDict,
+    *,
+    draft: bool = False,
+    warn: Callable[[str], None] | None = None,
+    max_bytes: int = MAX_IMPORTED_POST_BYTES,
 ) -> Incoming:
     """The post one entry becomes; BadEntry says why it cannot become one, `warn` (one line
     on stderr by default) what was changed to make it one."""
     entry_id = _entry_id(entry, warn or _warn)
     html = _content_html(entry)
-    if len(html) > MAX_IMPORTED_POST_BYTES:  # before any work on it; characters are at least a byte
-        raise BadEntry(f"{_megabytes(len(html.encode()))} of content, more than a post may have ({_LIMIT})")
+    if len(html) > max_bytes:  # before any work on it; characters are at least a byte
+        raise BadEntry(f"{_size(len(html.encode()))} of content, {_more_than(max_bytes)}")
     if "wp_post_type" in entry:  # WordPress exports hold the text before it gets its <p>s
         html = autop(html)
     title = _title(entry)
@@ -363,17 +370,19 @@ def _entry_id(entry: FeedDict, warn: Callable[[str], None]) -> str:
     return entry_id
 
 
-def _check_size(incoming: Incoming) -> None:
+def _check_size(incoming: Incoming, max_bytes: int) -> None:
     size = len(incoming.text(incoming.slug).encode())
-    if size > MAX_IMPORTED_POST_BYTES:
-        raise BadEntry(f"a post of {_megabytes(size)}, more than a post may have ({_LIMIT})")
+    if size > max_bytes:
+        raise BadEntry(f"a post of {_size(size)}, {_more_than(max_bytes)}")
 
 
-_LIMIT = f"{MAX_IMPORTED_POST_BYTES // (1024 * 1024)} MB"
+def _more_than(max_bytes: int) -> str:
+    limit = f"{max_bytes // _MB} MB" if max_bytes % _MB == 0 else f"{max_bytes:,} bytes"
+    return f"more than a post may have (store.max_post_bytes, {limit})"
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+def _size(size: int) -> str:
+    return f"{size / _MB:.1f} MB" if size >= _MB else f"{size:,} bytes"
 
 
 def _warn(message: str) -> None:
