@@ -26,6 +26,7 @@ from syndicate.build import make_build
 from syndicate.cli import main
 from syndicate.config import Config
 from syndicate.importer import (
+    MAX_DOWNLOAD_MB,
     MAX_IMPORTED_POST_BYTES,
     _Progress,
     balance,
@@ -797,3 +798,113 @@ def test_import_honours_the_store_limit_of_its_configuration(tmp_path: Path) -> 
     )
     check = run_cli("check", "--config", config, cwd=tmp_path)
     assert check.stdout == "1 posts (1 published, 0 drafts, 0 scheduled), 0 skipped with errors, 0 warnings\n"
+
+
+# --- Over HTTP, of a size --------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+def padded_feed(size: int) -> bytes:
+    """A feed of two posts that is `size` bytes long, padded with a comment."""
+    head = rss(rss_item("urn:one", "One"), rss_item("urn:two", "Two")).encode()
+    padding = size - len(head) - len("<!---->")
+    assert padding >= 0
+    return head + b"<!--" + b"x" * padding + b"-->"
+
+
+@pytest.fixture
+def sized_server() -> Iterator[tuple[str, dict[str, Any]]]:
+    """A server on 127.0.0.1: /feed/SIZE is a feed of SIZE bytes, sent with its length;
+    /unsized/SIZE the same, without it (its end is where the connection closes);
+    /endless/ and /endless-chunked/ an item after another until the client hangs up."""
+    seen: dict[str, Any] = {"encodings": [], "sent": 0}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen["encodings"].append(self.headers.get("Accept-Encoding"))
+            kind, _, size = self.path.strip("/").partition("/")
+            self.protocol_version = "HTTP/1.1" if kind == "endless-chunked" else "HTTP/1.0"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            if kind in ("feed", "unsized"):
+                body = padded_feed(int(size))
+                if kind == "feed":
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            chunked = kind == "endless-chunked"
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            item = rss_item("urn:again", "Again").encode() * 200
+            try:
+                while seen["sent"] < 1024 * MB:  # a bound for the test, should the client read on
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(item), item) if chunked else item)
+                    seen["sent"] += len(item)
+            except OSError:  # the client hung up: what it should do
+                pass
+            self.close_connection = True
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("path", ["feed", "unsized"])
+def test_a_feed_url_is_read_up_to_its_limit(
+    tmp_path: Path, sized_server: tuple[str, dict[str, Any]], path: str
+) -> None:
+    base, seen = sized_server
+    config = _config(tmp_path)
+    url = f"{base}/{path}/{MB + 1}"
+    over = run_cli("import", url, "--max-download-mb", "1", "--config", config, cwd=tmp_path)
+    assert (over.returncode, over.stdout) == (2, "")
+    assert over.stderr == (
+        f"syndicate: error: import: {url}: more than 1 MB to download (--max-download-mb); nothing imported\n"
+    )
+    assert not (tmp_path / "content").exists()
+
+    fits = run_cli(
+        "import", f"{base}/{path}/{MB}", "--max-download-mb", "1", "--config", config, cwd=tmp_path
+    )
+    assert (fits.returncode, fits.stdout) == (0, "imported 2, skipped 0 (already there), 0 bad\n"), (
+        fits.stderr
+    )
+    assert sorted(post.id for post in load(tmp_path / "content").posts) == ["urn:one", "urn:two"]
+    assert seen["encodings"] == ["identity", "identity"]  # nothing compressed to count twice
+
+
+@pytest.mark.parametrize("path", ["endless", "endless-chunked"])
+def test_a_feed_url_that_never_ends_is_given_up_at_the_limit(
+    tmp_path: Path, sized_server: tuple[str, dict[str, Any]], path: str
+) -> None:
+    base, seen = sized_server
+    url = f"{base}/{path}/"
+    done = run_cli("import", url, "--max-download-mb", "2", "--config", _config(tmp_path), cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"syndicate: error: import: {url}: more than 2 MB to download (--max-download-mb); nothing imported\n"
+    )
+    assert not (tmp_path / "content").exists()
+    assert seen["sent"] < 1024 * MB
+
+
+def test_the_default_download_limit_is_the_one_help_shows() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "syndicate.cli", "import", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"(default: {MAX_DOWNLOAD_MB})" in " ".join(shown.stdout.split())

@@ -47,7 +47,12 @@ PROGRESS_FROM = 50  # entries: longer imports show a counter on a terminal
 # The largest post an entry may become (its file, front matter and all): the store's
 # max_post_bytes of the configuration in use, so that what import writes the store reads.
 MAX_IMPORTED_POST_BYTES = StoreConfig().max_post_bytes  # the default
+# The most a feed downloaded from a URL may be (--max-download-mb): a feed is read whole,
+# and feedparser holds some five times its size while it parses. Feeds are a few MB at
+# most; a bigger export is better downloaded and imported from its file.
+MAX_DOWNLOAD_MB = 100
 _MB = 1024 * 1024
+_CHUNK = 64 * 1024
 
 _ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 _BLOGGER_KIND = "http://schemas.google.com/g/2005#kind"
@@ -141,12 +146,14 @@ class Tally:
         return ", ".join(parts)
 
 
-def run_import(config: Config, source: str, into: Path | None = None) -> int:
+def run_import(
+    config: Config, source: str, into: Path | None = None, max_download_mb: int | None = None
+) -> int:
     """The command: 0 when the good entries were written, 1 when every entry was bad,
     2 when the feed cannot be read or a file cannot be written."""
     folder = into if into is not None else config.store.path
     try:
-        feed = read_feed(source)
+        feed = read_feed(source, max_download_mb or MAX_DOWNLOAD_MB)
     except FeedError as exc:
         print(f"syndicate: error: import: {exc}", file=sys.stderr)
         return 2
@@ -160,10 +167,10 @@ def run_import(config: Config, source: str, into: Path | None = None) -> int:
     return 1 if tally.bad and not (tally.imported or tally.updated or tally.skipped) else 0
 
 
-def read_feed(source: str) -> FeedDict:
-    """The parsed feed at a file path or an http(s) URL."""
+def read_feed(source: str, max_download_mb: int = MAX_DOWNLOAD_MB) -> FeedDict:
+    """The parsed feed at a file path or an http(s) URL (of at most `max_download_mb`)."""
     if _WEB_URL.match(source):
-        data, headers = _fetch(source)
+        data, headers = _fetch(source, max_download_mb)
         feed = _parse(source, data, headers)
     else:
         try:
@@ -182,11 +189,14 @@ def read_feed(source: str) -> FeedDict:
     return feed
 
 
-def _fetch(url: str) -> tuple[bytes, dict[str, str]]:
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT})
+def _fetch(url: str, max_mb: int) -> tuple[bytes, dict[str, str]]:
+    # Uncompressed: the bytes counted against the limit are the bytes parsed (urllib does
+    # not decompress, and neither does feedparser given bytes).
+    headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT, "Accept-Encoding": "identity"}
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            data: bytes = response.read()
+            data = _read_at_most(response, url, max_mb)
             headers = {
                 "content-location": response.geturl(),
                 "content-type": response.headers.get("Content-Type", "application/xml"),
@@ -198,6 +208,23 @@ def _fetch(url: str) -> tuple[bytes, dict[str, str]]:
     except (OSError, ValueError, http.client.HTTPException) as exc:
         raise FeedError(f"{url}: {_one_line(exc) or type(exc).__name__}") from None
     return data, headers
+
+
+def _read_at_most(response: http.client.HTTPResponse, url: str, max_mb: int) -> bytes:
+    """The response's body, read a chunk at a time and given up on past `max_mb`."""
+    limit = max_mb * _MB
+    too_big = FeedError(f"{url}: more than {max_mb} MB to download (--max-download-mb); nothing imported")
+    length = response.headers.get("Content-Length", "")
+    if length.strip().isdigit() and int(length) > limit:
+        raise too_big  # said so before sending it
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := response.read(min(_CHUNK, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise too_big
+    return b"".join(chunks)
 
 
 def _parse(source: str, data: bytes, headers: dict[str, str]) -> FeedDict:
