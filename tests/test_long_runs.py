@@ -1,6 +1,6 @@
-"""Front matter and headings of long runs of spaces or escaped quotes (issue 14): read in
-time proportional to their size. Each once made a regex scan the run again from each of
-its characters: 20 KB took seconds, these would take hours."""
+"""Front matter and headings of long runs of spaces or escaped quotes, and many tags
+(issue 14): read in time proportional to their size. Each once was scanned again from
+each of its characters or tags: 20 KB took seconds, these would take hours."""
 
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ def test_long_runs_in_front_matter_and_headings(tmp_path: Path) -> None:
     escaped = (chr(92) + chr(34)) * (RUN // 2)  # \"\"\"...
     write(store, "quotes.md", f'+++\ntitle = "Q"\ndate = 2026-01-05\nsummary = "{escaped}"\n+++\n')
     write(store, "open.md", f'+++\ntitle = "Q"\ndate = 2026-01-06\nsummary = "{escaped}\n+++\n')
+    many = ", ".join(f"t{number}" for number in range(150_000))
+    write(store, "tags.md", f"---\ntitle: Tags\ndate: 2026-01-08\ntags: [{many}]\n---\n")
     write(store, "blank.md", "---\ndate: 2026-01-07\n---\n#   \n\nA heading of no text is no title.\n")
 
     done = check(tmp_path)
@@ -51,7 +53,8 @@ def test_long_runs_in_front_matter_and_headings(tmp_path: Path) -> None:
     assert lines[0] == "content/blank.md:1: error: no title: add a 'title' field or a '# Heading'"
     assert lines[1].startswith("content/open.md:4: error: bad TOML front matter: ")
     assert lines[2:] == [
+        "content/tags.md:4: error: 150000 tags, more than a post may have (100)",
         "content/toml.md:6: warning: unknown field 'more' (kept; a typo?)",
         "content/yaml.md:6: warning: unknown field 'extra' (kept; a typo?)",
-        "5 posts (5 published, 0 drafts, 0 scheduled), 2 skipped with errors, 2 warnings",
+        "5 posts (5 published, 0 drafts, 0 scheduled), 3 skipped with errors, 2 warnings",
     ]

@@ -361,11 +361,10 @@ def _tags(fields: dict[str, Any]) -> tuple[str, ...]:
         isinstance(item, str | int | float) and not isinstance(item, bool) for item in value
     ):
         raise _FieldError("tags", f"'tags' must be a list of text, got {shown(value)}")
-    tags: list[str] = []
+    tags: dict[str, None] = {}  # in their order, each once: a list's `in` made 100,000 tags take 77 s
     for item in value:
-        tag = " ".join(str(item).split())
-        if tag and tag not in tags:
-            tags.append(tag)
+        if tag := " ".join(str(item).split()):
+            tags[tag] = None
     return tuple(tags)
 
 
