@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from html import escape
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -783,6 +784,20 @@ def test_the_limit_is_on_the_whole_file(tmp_path: Path) -> None:
     )
     (written,) = (tmp_path / "content").glob("*.md")
     assert len(written.read_bytes()) == MAX_IMPORTED_POST_BYTES
+
+
+def test_stray_end_tags_under_deep_nesting_cost_what_their_size_does(tmp_path: Path) -> None:
+    """Each stray end tag searched every open element: 150,000 of each took minutes. The
+    bound is run_cli's timeout."""
+    count = 150_000
+    html = "<div>" * count + "</span>" * count + "<p>End.</p>"
+    done = import_command(tmp_path, rss(rss_item("urn:deep", "Deep", body=escape(html))))
+    assert (done.returncode, done.stdout) == (0, "imported 1, skipped 0 (already there), 0 bad\n"), (
+        done.stderr
+    )
+    (written,) = (tmp_path / "content").glob("*.md")
+    text = written.read_text(encoding="utf-8")
+    assert "</span>" not in text and text.count("</div>") == count + 1  # and the wrapping one
 
 
 def test_import_honours_the_store_limit_of_its_configuration(tmp_path: Path) -> None:

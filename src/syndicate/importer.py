@@ -24,6 +24,7 @@ import re
 import sys
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -573,6 +574,9 @@ class _Balancer(HTMLParser):
         super().__init__(convert_charrefs=False)
         self.out: list[str] = []
         self.open: list[str] = []
+        # How many of each are open: an end tag is matched without searching `open`, which
+        # made 20,000 stray end tags under 20,000 open ones take seconds.
+        self.counts: Counter[str] = Counter()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.open and self.open[-1] == "p" and tag in _BLOCKS:
@@ -580,13 +584,15 @@ class _Balancer(HTMLParser):
         self.out.append(self.get_starttag_text() or f"<{tag}>")
         if tag not in _VOID:
             self.open.append(tag)
+            self.counts[tag] += 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.out.append(self.get_starttag_text() or f"<{tag} />")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self.open:
-            self._close_to(len(self.open) - 1 - self.open[::-1].index(tag))
+        if self.counts[tag]:  # else a stray end tag: dropped
+            while self._close_last() != tag:
+                pass
 
     def handle_data(self, data: str) -> None:
         self.out.append(data)
@@ -606,9 +612,15 @@ class _Balancer(HTMLParser):
     def unknown_decl(self, data: str) -> None:
         self.out.append(f"<![{data}]>")
 
+    def _close_last(self) -> str:
+        tag = self.open.pop()
+        self.counts[tag] -= 1
+        self.out.append(f"</{tag}>")
+        return tag
+
     def _close_to(self, depth: int) -> None:
         while len(self.open) > depth:
-            self.out.append(f"</{self.open.pop()}>")
+            self._close_last()
 
     def result(self) -> str:
         self._close_to(0)
