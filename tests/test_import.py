@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from html import escape
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from syndicate.build import make_build
 from syndicate.cli import main
 from syndicate.config import Config
 from syndicate.importer import (
+    MAX_DOWNLOAD_MB,
     MAX_IMPORTED_POST_BYTES,
     _Progress,
     balance,
@@ -758,7 +760,8 @@ def test_an_entry_larger_than_a_post_may_be_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == "imported 1, skipped 0 (already there), 1 bad\n"
     assert done.stderr.splitlines() == [
-        "import: entry 1 (urn:huge): 5.0 MB of content, more than a post may have (5 MB)"
+        "import: entry 1 (urn:huge): 5.0 MB of content, more than a post may have"
+        " (store.max_post_bytes, 5 MB)"
     ]
     assert [post.id for post in load(tmp_path / "content").posts] == ["urn:small"]
 
@@ -775,6 +778,148 @@ def test_the_limit_is_on_the_whole_file(tmp_path: Path) -> None:
     )
     done = import_command(tmp_path, rss(fits, over))
     assert done.stdout == "imported 1, skipped 0 (already there), 1 bad\n", done.stderr
-    assert done.stderr == "import: entry 2 (urn:over): a post of 5.0 MB, more than a post may have (5 MB)\n"
+    assert done.stderr == (
+        "import: entry 2 (urn:over): a post of 5.0 MB, more than a post may have"
+        " (store.max_post_bytes, 5 MB)\n"
+    )
     (written,) = (tmp_path / "content").glob("*.md")
     assert len(written.read_bytes()) == MAX_IMPORTED_POST_BYTES
+
+
+def test_stray_end_tags_under_deep_nesting_cost_what_their_size_does(tmp_path: Path) -> None:
+    """Each stray end tag searched every open element: 150,000 of each took minutes. The
+    bound is run_cli's timeout."""
+    count = 150_000
+    html = "<div>" * count + "</span>" * count + "<p>End.</p>"
+    done = import_command(tmp_path, rss(rss_item("urn:deep", "Deep", body=escape(html))))
+    assert (done.returncode, done.stdout) == (0, "imported 1, skipped 0 (already there), 0 bad\n"), (
+        done.stderr
+    )
+    (written,) = (tmp_path / "content").glob("*.md")
+    text = written.read_text(encoding="utf-8")
+    assert "</span>" not in text and text.count("</div>") == count + 1  # and the wrapping one
+
+
+def test_import_honours_the_store_limit_of_its_configuration(tmp_path: Path) -> None:
+    config = tmp_path / "syndicate.toml"
+    config.write_text('[store]\npath = "content"\nmax_post_bytes = 2000\n', encoding="utf-8")
+    big = "&lt;p&gt;" + "x" * 1950 + "&lt;/p&gt;"  # under the limit, but not with its front matter
+    write(tmp_path, "feed.xml", rss(rss_item("urn:big", "Big", body=big), rss_item("urn:small", "Small")))
+    done = run_cli("import", "feed.xml", "--config", config, cwd=tmp_path)
+    assert done.stdout == "imported 1, skipped 0 (already there), 1 bad\n", done.stderr
+    assert done.stderr == (
+        "import: entry 1 (urn:big): a post of 2,045 bytes, more than a post may have"
+        " (store.max_post_bytes, 2,000 bytes)\n"
+    )
+    check = run_cli("check", "--config", config, cwd=tmp_path)
+    assert check.stdout == "1 posts (1 published, 0 drafts, 0 scheduled), 0 skipped with errors, 0 warnings\n"
+
+
+# --- Over HTTP, of a size --------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+def padded_feed(size: int) -> bytes:
+    """A feed of two posts that is `size` bytes long, padded with a comment."""
+    head = rss(rss_item("urn:one", "One"), rss_item("urn:two", "Two")).encode()
+    padding = size - len(head) - len("<!---->")
+    assert padding >= 0
+    return head + b"<!--" + b"x" * padding + b"-->"
+
+
+@pytest.fixture
+def sized_server() -> Iterator[tuple[str, dict[str, Any]]]:
+    """A server on 127.0.0.1: /feed/SIZE is a feed of SIZE bytes, sent with its length;
+    /unsized/SIZE the same, without it (its end is where the connection closes);
+    /endless/ and /endless-chunked/ an item after another until the client hangs up."""
+    seen: dict[str, Any] = {"encodings": [], "sent": 0}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen["encodings"].append(self.headers.get("Accept-Encoding"))
+            kind, _, size = self.path.strip("/").partition("/")
+            self.protocol_version = "HTTP/1.1" if kind == "endless-chunked" else "HTTP/1.0"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            if kind in ("feed", "unsized"):
+                body = padded_feed(int(size))
+                if kind == "feed":
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            chunked = kind == "endless-chunked"
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            item = rss_item("urn:again", "Again").encode() * 200
+            try:
+                while seen["sent"] < 1024 * MB:  # a bound for the test, should the client read on
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(item), item) if chunked else item)
+                    seen["sent"] += len(item)
+            except OSError:  # the client hung up: what it should do
+                pass
+            self.close_connection = True
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("path", ["feed", "unsized"])
+def test_a_feed_url_is_read_up_to_its_limit(
+    tmp_path: Path, sized_server: tuple[str, dict[str, Any]], path: str
+) -> None:
+    base, seen = sized_server
+    config = _config(tmp_path)
+    url = f"{base}/{path}/{MB + 1}"
+    over = run_cli("import", url, "--max-download-mb", "1", "--config", config, cwd=tmp_path)
+    assert (over.returncode, over.stdout) == (2, "")
+    assert over.stderr == (
+        f"syndicate: error: import: {url}: more than 1 MB to download (--max-download-mb); nothing imported\n"
+    )
+    assert not (tmp_path / "content").exists()
+
+    fits = run_cli(
+        "import", f"{base}/{path}/{MB}", "--max-download-mb", "1", "--config", config, cwd=tmp_path
+    )
+    assert (fits.returncode, fits.stdout) == (0, "imported 2, skipped 0 (already there), 0 bad\n"), (
+        fits.stderr
+    )
+    assert sorted(post.id for post in load(tmp_path / "content").posts) == ["urn:one", "urn:two"]
+    assert seen["encodings"] == ["identity", "identity"]  # nothing compressed to count twice
+
+
+@pytest.mark.parametrize("path", ["endless", "endless-chunked"])
+def test_a_feed_url_that_never_ends_is_given_up_at_the_limit(
+    tmp_path: Path, sized_server: tuple[str, dict[str, Any]], path: str
+) -> None:
+    base, seen = sized_server
+    url = f"{base}/{path}/"
+    done = run_cli("import", url, "--max-download-mb", "2", "--config", _config(tmp_path), cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"syndicate: error: import: {url}: more than 2 MB to download (--max-download-mb); nothing imported\n"
+    )
+    assert not (tmp_path / "content").exists()
+    assert seen["sent"] < 1024 * MB
+
+
+def test_the_default_download_limit_is_the_one_help_shows() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "syndicate.cli", "import", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"(default: {MAX_DOWNLOAD_MB})" in " ".join(shown.stdout.split())

@@ -39,6 +39,8 @@ def test_absolute_percent_encodes_non_ascii() -> None:
         ("tag:blogger.com,1999:blog-1.post-2", "tag:blogger.com,1999:blog-1.post-2"),
         ("https://example.wordpress.com/?p=123", "https://example.wordpress.com/?p=123"),
         ("urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a", "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"),
+        # Of any other scheme (the store refuses such a post): never published as it is.
+        ("javascript:alert(1)", "tag:blog.example,2026:javascript:alert(1)"),
     ],
 )
 def test_entry_ids(post_id: str, entry_id: str) -> None:

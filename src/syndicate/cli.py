@@ -37,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     _add_config(importer)
     importer.add_argument("source", help="the feed: a file or an http(s) URL")
     importer.add_argument("--into", type=Path, help="folder to write to (default: store.path)")
+    importer.add_argument(
+        "--max-download-mb",
+        type=_positive,
+        metavar="MB",
+        help="refuse a feed URL that sends more than this many MB (default: 100)",
+    )
 
     new = commands.add_parser("new", help="write a draft post skeleton dated today")
     _add_config(new)
@@ -61,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "import":
             from syndicate.importer import run_import  # imports feedparser only when importing
 
-            return run_import(config, args.source, into=args.into)
+            return run_import(config, args.source, into=args.into, max_download_mb=args.max_download_mb)
         if args.command == "new":
             from syndicate.newpost import new_post
 
@@ -72,6 +78,16 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, StoreError, WriteError) as exc:
         print(f"syndicate: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
 
 
 def _add_config(parser: argparse.ArgumentParser) -> None:

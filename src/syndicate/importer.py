@@ -24,6 +24,7 @@ import re
 import sys
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,17 +40,20 @@ import feedparser
 from syndicate.config import Config, StoreConfig
 from syndicate.excerpt import plain_text
 from syndicate.newpost import existing_posts, post_text, short_slug
-from syndicate.urls import tag_uri
+from syndicate.urls import foreign_scheme
 
 USER_AGENT = "syndicate-import"
 TIMEOUT = 30.0  # seconds to wait for a feed's server
 PROGRESS_FROM = 50  # entries: longer imports show a counter on a terminal
-# The largest post an entry may become (its file, front matter and all): the store's default
-# limit, so that what import writes a default store reads. No real post comes near it.
-MAX_IMPORTED_POST_BYTES = StoreConfig().max_post_bytes
-# The schemes of an entry id kept as it is: ids that name something. Any other absolute
-# URI (javascript:, data:, file:, ...) would be published as the entry's id in every feed.
-ID_SCHEMES = frozenset({"tag", "urn", "http", "https"})
+# The largest post an entry may become (its file, front matter and all): the store's
+# max_post_bytes of the configuration in use, so that what import writes the store reads.
+MAX_IMPORTED_POST_BYTES = StoreConfig().max_post_bytes  # the default
+# The most a feed downloaded from a URL may be (--max-download-mb): a feed is read whole,
+# and feedparser holds some five times its size while it parses. Feeds are a few MB at
+# most; a bigger export is better downloaded and imported from its file.
+MAX_DOWNLOAD_MB = 100
+_MB = 1024 * 1024
+_CHUNK = 64 * 1024
 
 _ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 _BLOGGER_KIND = "http://schemas.google.com/g/2005#kind"
@@ -143,12 +147,14 @@ class Tally:
         return ", ".join(parts)
 
 
-def run_import(config: Config, source: str, into: Path | None = None) -> int:
+def run_import(
+    config: Config, source: str, into: Path | None = None, max_download_mb: int | None = None
+) -> int:
     """The command: 0 when the good entries were written, 1 when every entry was bad,
     2 when the feed cannot be read or a file cannot be written."""
     folder = into if into is not None else config.store.path
     try:
-        feed = read_feed(source)
+        feed = read_feed(source, max_download_mb or MAX_DOWNLOAD_MB)
     except FeedError as exc:
         print(f"syndicate: error: import: {exc}", file=sys.stderr)
         return 2
@@ -162,10 +168,10 @@ def run_import(config: Config, source: str, into: Path | None = None) -> int:
     return 1 if tally.bad and not (tally.imported or tally.updated or tally.skipped) else 0
 
 
-def read_feed(source: str) -> FeedDict:
-    """The parsed feed at a file path or an http(s) URL."""
+def read_feed(source: str, max_download_mb: int = MAX_DOWNLOAD_MB) -> FeedDict:
+    """The parsed feed at a file path or an http(s) URL (of at most `max_download_mb`)."""
     if _WEB_URL.match(source):
-        data, headers = _fetch(source)
+        data, headers = _fetch(source, max_download_mb)
         feed = _parse(source, data, headers)
     else:
         try:
@@ -184,11 +190,14 @@ def read_feed(source: str) -> FeedDict:
     return feed
 
 
-def _fetch(url: str) -> tuple[bytes, dict[str, str]]:
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT})
+def _fetch(url: str, max_mb: int) -> tuple[bytes, dict[str, str]]:
+    # Uncompressed: the bytes counted against the limit are the bytes parsed (urllib does
+    # not decompress, and neither does feedparser given bytes).
+    headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT, "Accept-Encoding": "identity"}
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            data: bytes = response.read()
+            data = _read_at_most(response, url, max_mb)
             headers = {
                 "content-location": response.geturl(),
                 "content-type": response.headers.get("Content-Type", "application/xml"),
@@ -200,6 +209,23 @@ def _fetch(url: str) -> tuple[bytes, dict[str, str]]:
     except (OSError, ValueError, http.client.HTTPException) as exc:
         raise FeedError(f"{url}: {_one_line(exc) or type(exc).__name__}") from None
     return data, headers
+
+
+def _read_at_most(response: http.client.HTTPResponse, url: str, max_mb: int) -> bytes:
+    """The response's body, read a chunk at a time and given up on past `max_mb`."""
+    limit = max_mb * _MB
+    too_big = FeedError(f"{url}: more than {max_mb} MB to download (--max-download-mb); nothing imported")
+    length = response.headers.get("Content-Length", "")
+    if length.strip().isdigit() and int(length) > limit:
+        raise too_big  # said so before sending it
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := response.read(min(_CHUNK, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise too_big
+    return b"".join(chunks)
 
 
 def _parse(source: str, data: bytes, headers: dict[str, str]) -> FeedDict:
@@ -222,6 +248,7 @@ def _feed_location(info: FeedDict) -> str | None:
 def import_entries(feed: FeedDict, folder: Path, config: Config) -> Tally:
     """Write each good entry of `feed` into `folder`; report each bad one on stderr."""
     folder.mkdir(parents=True, exist_ok=True)
+    max_bytes = config.store.max_post_bytes
     posts = existing_posts(folder, config)
     by_id = {post.id: post for post in posts}
     slugs = {post.slug for post in posts}
@@ -238,10 +265,10 @@ def import_entries(feed: FeedDict, folder: Path, config: Config) -> Tally:
 
         warn = partial(_warn_of_entry, progress, number, entry)
         try:
-            incoming = read_entry(entry, feed["feed"], draft=kind == "draft", warn=warn)
+            incoming = read_entry(entry, feed["feed"], draft=kind == "draft", warn=warn, max_bytes=max_bytes)
             if incoming.id in first_seen:
                 raise BadEntry(f"the same id as entry {first_seen[incoming.id]}")
-            _check_size(incoming)
+            _check_size(incoming, max_bytes)
         except (BadEntry, ValueError, TypeError, AttributeError) as exc:
             progress.clear()
             print(f"import: entry {number} ({_label(entry)}): {_one_line(exc)}", file=sys.stderr)
@@ -309,14 +336,19 @@ def entry_kind(entry: FeedDict) -> Kind:
 
 
 def read_entry(
-    entry: FeedDict, feed_info: FeedDict, *, draft: bool = False, warn: Callable[[str], None] | None = None
+    entry: FeedDict,
+    feed_info: FeedDict,
+    *,
+    draft: bool = False,
+    warn: Callable[[str], None] | None = None,
+    max_bytes: int = MAX_IMPORTED_POST_BYTES,
 ) -> Incoming:
     """The post one entry becomes; BadEntry says why it cannot become one, `warn` (one line
     on stderr by default) what was changed to make it one."""
     entry_id = _entry_id(entry, warn or _warn)
     html = _content_html(entry)
-    if len(html) > MAX_IMPORTED_POST_BYTES:  # before any work on it; characters are at least a byte
-        raise BadEntry(f"{_megabytes(len(html.encode()))} of content, more than a post may have ({_LIMIT})")
+    if len(html) > max_bytes:  # before any work on it; characters are at least a byte
+        raise BadEntry(f"{_size(len(html.encode()))} of content, {_more_than(max_bytes)}")
     if "wp_post_type" in entry:  # WordPress exports hold the text before it gets its <p>s
         html = autop(html)
     title = _title(entry)
@@ -351,9 +383,10 @@ def read_entry(
 
 def _entry_id(entry: FeedDict, warn: Callable[[str], None]) -> str:
     """The entry's id, else its page's link. An id that is a URI of a scheme that names
-    nothing is refused, and the link used, as for an entry without an id."""
+    nothing is refused (the store's rule: see urls.foreign_scheme), and the link used, as
+    for an entry without an id."""
     entry_id = " ".join(str(entry.get("id") or "").split())
-    scheme = _foreign_scheme(entry_id)
+    scheme = foreign_scheme(entry_id)
     link = _page_link(entry)
     if scheme is not None:
         instead = f"its link {link} is its id instead" if link else "and it has no link to use instead"
@@ -365,26 +398,19 @@ def _entry_id(entry: FeedDict, warn: Callable[[str], None]) -> str:
     return entry_id
 
 
-def _foreign_scheme(entry_id: str) -> str | None:
-    """The scheme of an id that feeds would publish as it is (an absolute URI) and that is
-    not one of ID_SCHEMES; None for every other id (plain text becomes a tag: URI)."""
-    if not entry_id or tag_uri("example.org,2000", entry_id) != entry_id:
-        return None
-    scheme = entry_id.split(":", 1)[0].lower()
-    return None if scheme in ID_SCHEMES else scheme
-
-
-def _check_size(incoming: Incoming) -> None:
+def _check_size(incoming: Incoming, max_bytes: int) -> None:
     size = len(incoming.text(incoming.slug).encode())
-    if size > MAX_IMPORTED_POST_BYTES:
-        raise BadEntry(f"a post of {_megabytes(size)}, more than a post may have ({_LIMIT})")
+    if size > max_bytes:
+        raise BadEntry(f"a post of {_size(size)}, {_more_than(max_bytes)}")
 
 
-_LIMIT = f"{MAX_IMPORTED_POST_BYTES // (1024 * 1024)} MB"
+def _more_than(max_bytes: int) -> str:
+    limit = f"{max_bytes // _MB} MB" if max_bytes % _MB == 0 else f"{max_bytes:,} bytes"
+    return f"more than a post may have (store.max_post_bytes, {limit})"
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+def _size(size: int) -> str:
+    return f"{size / _MB:.1f} MB" if size >= _MB else f"{size:,} bytes"
 
 
 def _warn(message: str) -> None:
@@ -548,6 +574,9 @@ class _Balancer(HTMLParser):
         super().__init__(convert_charrefs=False)
         self.out: list[str] = []
         self.open: list[str] = []
+        # How many of each are open: an end tag is matched without searching `open`, which
+        # made 20,000 stray end tags under 20,000 open ones take seconds.
+        self.counts: Counter[str] = Counter()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.open and self.open[-1] == "p" and tag in _BLOCKS:
@@ -555,13 +584,15 @@ class _Balancer(HTMLParser):
         self.out.append(self.get_starttag_text() or f"<{tag}>")
         if tag not in _VOID:
             self.open.append(tag)
+            self.counts[tag] += 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.out.append(self.get_starttag_text() or f"<{tag} />")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self.open:
-            self._close_to(len(self.open) - 1 - self.open[::-1].index(tag))
+        if self.counts[tag]:  # else a stray end tag: dropped
+            while self._close_last() != tag:
+                pass
 
     def handle_data(self, data: str) -> None:
         self.out.append(data)
@@ -581,9 +612,15 @@ class _Balancer(HTMLParser):
     def unknown_decl(self, data: str) -> None:
         self.out.append(f"<![{data}]>")
 
+    def _close_last(self) -> str:
+        tag = self.open.pop()
+        self.counts[tag] -= 1
+        self.out.append(f"</{tag}>")
+        return tag
+
     def _close_to(self, depth: int) -> None:
         while len(self.open) > depth:
-            self.out.append(f"</{self.open.pop()}>")
+            self._close_last()
 
     def result(self) -> str:
         self._close_to(0)

@@ -13,6 +13,11 @@ from urllib.parse import quote
 
 _NOT_SLUG = re.compile(r"[^\w]+")
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:\S+$")
+# The schemes of a post id published as the entry id just as it is: identifiers (RFC 4151
+# tag:, URNs) and web addresses, the ids WordPress, Blogger and most feeds give. Any other
+# absolute URI (javascript:, data:, file:, ...) names no entry, and readers that take an
+# entry's id for its link would follow it.
+ID_SCHEMES = ("tag", "urn", "http", "https")
 
 # A slug names a folder of `build --out`. ext4 and most others take 255 bytes a name,
 # NTFS, exFAT and FAT 255 UTF-16 units; 200 bytes of UTF-8 fits all of them with room.
@@ -86,14 +91,24 @@ def absolute(base_url: str, path: str) -> str:
     return base_url + quote(path.lstrip("/"), safe="/-._~!$&'()*+,;=:@%")
 
 
+def foreign_scheme(post_id: str) -> str | None:
+    """The scheme, lower-cased, of a post id that is an absolute URI of a scheme not in
+    ID_SCHEMES: such an id is refused (by the store and by import). None for every other
+    id, including text that is no URI, which becomes a tag: URI."""
+    if not _ABSOLUTE_IRI.match(post_id):
+        return None
+    scheme = post_id.split(":", 1)[0].lower()
+    return None if scheme in ID_SCHEMES else scheme
+
+
 def tag_uri(authority: str, post_id: str) -> str:
     """The id of an entry in every feed: stable across URL changes and edits.
 
     An RFC 4151 tag: URI made from the post's id, unless that id already is an absolute
-    IRI (an id imported from another platform): then it is the entry id unchanged, so
-    readers of the old feed see the same entries.
+    IRI of one of ID_SCHEMES (an id imported from another platform): then it is the entry
+    id unchanged, so readers of the old feed see the same entries.
     """
-    if _ABSOLUTE_IRI.match(post_id):
+    if _ABSOLUTE_IRI.match(post_id) and foreign_scheme(post_id) is None:
         return post_id
     specific = quote(post_id, safe="/?:@!$&'()*+,;=-._~")
     return f"tag:{authority}:{specific}"
