@@ -153,18 +153,19 @@ def test_a_post_saved_during_a_rebuild_is_built_in_its_new_version(
 
 
 @pytest.mark.parametrize(
-    ("title", "category"),
+    ("title", "category", "tag", "day"),
     [
-        ("Post 10", "c1"),  # the body only: the entry is swapped in place in every listing
-        ("Post 10 retitled", "c1"),
-        ("Post 10", "C1"),  # another spelling of the same category: its listing's name may change
+        ("Post 10", "c1", 0, 11),  # the body only: the entry is swapped in place in every listing
+        ("Post 10 retitled", "c1", 0, 11),
+        ("Post 10", "C1", 0, 11),  # another spelling of the same category: its listing's name may change
+        ("Post 10", "c1", 3, 11),  # another tag: another place, so listed again
+        ("Post 10", "c1", 0, 2),  # another date: another place in every listing
     ],
 )
-def test_an_edit_in_place_matches_a_fresh_build(store: Path, title: str, category: str) -> None:
+def test_an_edit_matches_a_fresh_build(store: Path, title: str, category: str, tag: int, day: int) -> None:
     config, posts, builder = built(store, 30)
-    write(
-        store, "p010.md", POST.format(title=title, day=11, category=category, tag=0, body="Only this changed")
-    )
+    text = POST.format(title=title, day=day, category=category, tag=tag, body="Only this changed")
+    write(store, "p010.md", text)
     edited = builder.build(posts.load(), NOW)
     assert b"Only this changed" in edited.resources["/posts/p010/"].body
     assert same(edited, make_build(PostStore(config).load(), config, NOW))

@@ -19,7 +19,7 @@ from syndicate.config import Config
 from syndicate.diskcache import DiskCache
 from syndicate.feeds import listing_feed_parts
 from syndicate.indexes import index_outputs
-from syndicate.listings import Collision, Listing, Listings, make_listings, replace_entries, same_place
+from syndicate.listings import Collision, Listing, Listings, make_listings, replace_entries
 from syndicate.output import Output
 from syndicate.pages import (
     listing_page_parts,
@@ -192,12 +192,11 @@ class Builder:
         edited = []
         for old, new in zip(last[0], entries, strict=True):
             if old is not new:
-                slug = old.post.slug
-                unit = self._units.get(("post", slug))
-                if slug != new.post.slug or unit is None or unit.inputs[0] is not old:
-                    return None  # a new URL, or a slug shared with another post
-                if not same_place(old.post, new.post):
+                if not old.post.same_place(new.post):
                     return None
+                unit = self._units.get(("post", old.post.slug))
+                if unit is None or unit.inputs[0] is not old:
+                    return None  # a slug shared with another post
                 edited.append((old, new))
         return edited
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from syndicate.posts import Entry, Post
+from syndicate.posts import Entry
 from syndicate.urls import author_path, category_path, slugify, tag_path
 
 Kind = Literal["site", "category", "tag", "author"]
@@ -75,8 +75,7 @@ def make_listings(entries: Sequence[Entry]) -> Listings:
 
 def replace_entries(listings: Listings, replaced: dict[int, Entry]) -> Listings:
     """`listings` with entries replaced (by id() of the old Entry) by new ones whose posts are
-    in the same place with the same names: same date, category, tags and author. Listings
-    without any of them are kept as they are."""
+    in the same place (Post.same_place). Listings without any of them are kept as they are."""
     if not replaced:
         return listings
 
@@ -94,16 +93,6 @@ def replace_entries(listings: Listings, replaced: dict[int, Entry]) -> Listings:
         categories=tuple(update(x) if x.slug in categories else x for x in listings.categories),
         tags=tuple(update(x) if x.slug in tags else x for x in listings.tags),
         authors=tuple(update(x) if x.slug in authors else x for x in listings.authors),
-    )
-
-
-def same_place(one: Post, two: Post) -> bool:
-    """Whether two versions of a post sit at the same places of the same listings, under
-    the same names, so that replace_entries may swap one for the other."""
-    return one.newest_first == two.newest_first and (one.category, one.tags, one.author) == (
-        two.category,
-        two.tags,
-        two.author,
     )
 
 

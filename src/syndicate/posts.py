@@ -85,6 +85,18 @@ class Post:
         source path breaks ties, never the order the files were found in."""
         return (-self.date.timestamp(), self.source)
 
+    def same_place(self, other: Post) -> bool:
+        """Whether `other`, another version of this post, sits where this one does: the same
+        file, URL, id and place in the date order, under the same category, tags and author,
+        draft or not alike. A rebuild may then swap one for the other in every listing
+        instead of grouping and listing the store again; this is the one rule for that."""
+        return self._place == other._place
+
+    @cached_property
+    def _place(self) -> tuple[object, ...]:
+        names = (self.category, self.tags, self.author, self.draft)
+        return (self.source, self.slug, self.id, self.newest_first, *names)
+
     @cached_property
     def last_modified(self) -> datetime:
         return self.updated if self.updated is not None else self.date

@@ -232,18 +232,14 @@ def _edited(
     result: StoreResult, before: dict[str, _Seen], after: dict[str, _Seen], read: list[str]
 ) -> StoreResult | None:
     """`result` with the posts in `read` replaced by their new versions, when that is all
-    that changed: the same files, each still a post in the same place (slug, id and date)
+    that changed: the same files, each still a post in the same place (Post.same_place)
     with the same problems. None when the store must be collected again."""
     replaced: dict[int, Post] = {}  # by id(): a Post's own hash reads every field
     for source in read:
         old, new = before[source], after[source]
         if old.post is None or new.post is None or old.problems != new.problems:
             return None
-        if (old.post.slug, old.post.id, old.post.newest_first) != (
-            new.post.slug,
-            new.post.id,
-            new.post.newest_first,
-        ):
+        if not old.post.same_place(new.post):
             return None
         replaced[id(old.post)] = new.post
     posts = tuple(replaced.get(id(post), post) for post in result.posts)
