@@ -6,18 +6,21 @@ from typing import Any
 
 import pytest
 
-from syndicate.config import Config, SiteConfig, StoreConfig
+from syndicate.config import BuildConfig, Config, SiteConfig, StoreConfig
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = REPO / "examples" / "site" / "syndicate.toml"
 
 
 def make_config(store: Path, **site: Any) -> Config:
-    """A configuration over `store`, with site settings overridden by keyword."""
+    """A configuration over `store`, with site settings overridden by keyword. Its cache
+    folder is beside the store: the default, `.cache` in the working folder, would be
+    shared by every test and every run."""
     defaults: dict[str, Any] = {"base_url": "https://blog.example/", "timezone": "Asia/Shanghai"}
     return Config(
         site=dataclasses.replace(SiteConfig(), **{**defaults, **site}),
         store=StoreConfig(path=store),
+        build=BuildConfig(cache_dir=store.parent / ".cache"),
     )
 
 

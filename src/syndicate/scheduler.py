@@ -30,6 +30,9 @@ from syndicate.store import PostChanged, PostStore, StoreError
 
 log = logging.getLogger("syndicate")
 _ATTEMPTS = 3  # builds tried in one rebuild while posts keep changing under it
+# New Builds between two full scans of the cycle collector (see Site._rebuild): about 10
+# unreachable objects are frozen in 100 rebuilds, and a scan at 100,000 posts takes a second.
+_THAW_EVERY = 100
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Site:
         # Called as listener(old, new) after a rebuild swapped in a changed Build.
         self.listeners: list[Callable[[Build, Build], None]] = []
         self._lock = threading.Lock()
+        self._builds_frozen = 0  # new Builds so far: every _THAW_EVERY-th, frozen objects are scanned
         self._scheduler: BackgroundScheduler | None = None
 
     def rebuild(self, now: datetime | None = None) -> bool:
@@ -105,7 +109,11 @@ class Site:
         # cycle collector stops scanning it: at 100,000 posts a full scan of the ~2 million
         # objects takes over a second and fell in the middle of rebuilds. What a rebuild
         # leaves behind is freed as usual (by reference counts; a collection first takes
-        # the few cycles), so this only spares work.
+        # the few cycles), so this only spares work. A cycle that was frozen is never taken,
+        # though: every _THAW_EVERY new Builds, everything is scanned once again.
+        self._builds_frozen += 1
+        if self._builds_frozen % _THAW_EVERY == 0:
+            gc.unfreeze()
         gc.collect()
         gc.freeze()
         if old is not None:
