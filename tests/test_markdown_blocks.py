@@ -5,12 +5,29 @@ from __future__ import annotations
 import hashlib
 import inspect
 import random
+from collections.abc import Iterator
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import markdown
 import pytest
+from markdown.blockparser import BlockParser
+from markdown.blockprocessors import HashHeaderProcessor
+from markdown.util import Registry
+from markdown_corpus import (
+    CORPUS,
+    EXAMPLE_BODIES,
+    check_versions,
+    convert,
+    differences,
+    installed,
+    random_documents,
+    same_html_message,
+    with_hook,
+)
 
-from syndicate.markdown_blocks import NEEDS
+from syndicate import markdown_blocks, render
+from syndicate.markdown_blocks import NEEDS, SkippingBlockExtension
 from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
 
 # Blocks each listed processor takes, or nearly takes.
@@ -103,3 +120,82 @@ def test_a_block_test_never_passes_without_its_needs(stock: markdown.Markdown, n
         taken = processor.test(Element("div"), block) and processor.run(Element("div"), blocks) is not False
         assert not taken, f"{name} takes {block!r}"
         assert blocks == [block]
+
+
+# markdown_blocks hooks Python-Markdown's parser through public names (each processor's
+# `test`, the parser's `parseBlocks`), but relies on what upstream's code does: what follows
+# fails, saying what to re-check, when that changes.
+
+BODIES = [*SNIPPETS, *CORPUS, *EXAMPLE_BODIES, *random_documents(2, 300)]
+UPSTREAM = (
+    "BlockParser's parseDocument and parseBlocks (markdown/blockparser.py) or a listed processor's test"
+)
+
+
+def test_the_hooks_were_checked_against_the_markdown_installed_and_pinned() -> None:
+    check_versions(markdown_blocks)
+
+
+def test_python_markdown_calls_the_hooks_which_skip_what_cannot_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"heading tests": 0, "lists of processors": 0}
+    heading_test, iterate = HashHeaderProcessor.test, Registry.__iter__
+
+    def counting_test(self: HashHeaderProcessor, parent: Element, block: str) -> bool:
+        calls["heading tests"] += 1
+        return heading_test(self, parent, block)
+
+    def counting_iterate(self: Registry[Any]) -> Iterator[Any]:
+        if "paragraph" in self:  # the block processors
+            calls["lists of processors"] += 1
+        return iterate(self)
+
+    monkeypatch.setattr(HashHeaderProcessor, "test", counting_test)
+    monkeypatch.setattr(Registry, "__iter__", counting_iterate)
+    monkeypatch.setattr(render._local, "markdown", None, raising=False)  # made anew as render.py makes it
+    html = markdown_to_html("plain\n\nplain two\n\n# heading\n\nplain three")
+    processors = render._local.markdown.parser.blockprocessors
+    for name in NEEDS:
+        assert name in processors, (
+            f"Python-Markdown ({installed()}) has no block processor named {name!r} any more: "
+            "markdown_blocks.py's NEEDS entry for it does nothing. Re-check NEEDS against the "
+            "block processors of markdown/blockprocessors.py and the extensions"
+        )
+    assert calls["heading tests"] == 1, (
+        f"the heading processor was asked about {calls['heading tests']} blocks of 4, not only the "
+        f"one with a '#': markdown_blocks.py's wrapped tests are not what Python-Markdown ({installed()}) "
+        "calls. Re-check it against BlockParser.parseBlocks in markdown/blockparser.py"
+    )
+    assert calls["lists of processors"] == 1, (
+        f"the block processors were listed {calls['lists of processors']} times for 4 blocks, not once: "
+        f"markdown_blocks.py's parseDocument and parseBlocks are not what Python-Markdown ({installed()}) "
+        "calls. Re-check them against BlockParser in markdown/blockparser.py"
+    )
+    assert html == '<p>plain</p>\n<p>plain two</p>\n<h2 id="heading">heading</h2>\n<p>plain three</p>'
+
+
+def test_the_hooks_render_what_python_markdowns_own_parser_renders() -> None:
+    converter = with_hook(SkippingBlockExtension())
+    found = differences(lambda body: convert(converter, body), BODIES)
+    assert not found, same_html_message(markdown_blocks, UPSTREAM, found, len(BODIES))
+
+
+def _dropping_blank_blocks(self: BlockParser, parent: Element, blocks: list[str]) -> None:
+    while blocks:
+        if not blocks[0].strip():
+            blocks.pop(0)
+            continue
+        for processor in self.blockprocessors:
+            if processor.test(parent, blocks[0]) and processor.run(parent, blocks) is not False:
+                break
+
+
+def test_the_documents_would_show_a_change_of_python_markdowns_parser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Upstream's loop changed as it might, under our hook: the comparison above must fail.
+    converter = with_hook(SkippingBlockExtension())
+    monkeypatch.setattr(BlockParser, "parseBlocks", _dropping_blank_blocks)
+    assert differences(lambda body: convert(converter, body), BODIES), (
+        "no document renders differently when BlockParser.parseBlocks drops blank blocks: "
+        "add documents to tests/markdown_corpus.py that would"
+    )

@@ -5,16 +5,30 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
 import markdown
 import pytest
+from markdown import util
 from markdown.extensions import Extension
-from markdown.inlinepatterns import InlineProcessor
+from markdown.inlinepatterns import InlineProcessor as InlinePattern
+from markdown.treeprocessors import InlineProcessor
+from markdown_corpus import (
+    CORPUS,
+    EXAMPLE_BODIES,
+    check_versions,
+    convert,
+    differences,
+    installed,
+    random_documents,
+    same_html_message,
+    with_hook,
+)
 
-from syndicate import frontmatter
-from syndicate.markdown_inline import NEEDS, STARTS, SkippingInlineExtension
+from syndicate import frontmatter, markdown_blocks, markdown_inline, markdown_passes, markdown_toc, render
+from syndicate.markdown_inline import NEEDS, STARTS, SkippingInlineExtension, SkippingInlineProcessor
 from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
 
 EXAMPLE_POSTS = sorted((Path(__file__).parents[1] / "examples" / "site" / "content").rglob("*.md"))
@@ -88,7 +102,7 @@ def test_every_inline_pattern_has_its_needs_and_starts_listed(stock: markdown.Ma
     assert {item.name for item in stock.inlinePatterns._priority} == set(NEEDS) == set(STARTS)
 
 
-class Shout(InlineProcessor):
+class Shout(InlinePattern):
     def handleMatch(self, m: re.Match[str], data: str) -> tuple[Element, int, int]:
         element = Element("strong")
         element.text = m.group(1).upper()
@@ -141,3 +155,108 @@ def test_a_match_starts_with_one_of_its_starts(stock: markdown.Markdown, name: s
                 matches += 1
                 assert text[match.start()] in STARTS[name], f"{name} matches {text!r} at {match.start()}"
     assert matches  # the alphabet can make it match at all
+
+
+# The override of a private, name-mangled method of Python-Markdown (see markdown_inline's
+# docstring): what follows fails, saying what to re-check, when Python-Markdown changes.
+
+BODIES = [*SNIPPETS, *CORPUS, *EXAMPLE_BODIES, *random_documents(1, 300)]
+UPSTREAM = "InlineProcessor's loop (__handleInline and __applyPattern in markdown/treeprocessors.py)"
+
+
+def test_the_override_was_checked_against_the_markdown_installed_and_pinned() -> None:
+    check_versions(markdown_inline)
+
+
+def test_python_markdown_calls_the_override_which_skips_what_cannot_match(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("_InlineProcessor__handleInline", "_InlineProcessor__applyPattern"):
+        assert name in vars(InlineProcessor), (
+            f"Python-Markdown's InlineProcessor has no {name[16:]} any more ({installed()}): "
+            f"markdown_inline.py overrides {UPSTREAM}; rewrite it against the new code"
+        )
+    calls = {"ours": 0, "patterns tried": 0}
+    handle = SkippingInlineProcessor._InlineProcessor__handleInline
+    apply = InlineProcessor._InlineProcessor__applyPattern  # type: ignore[attr-defined]
+
+    def counting_handle(self: SkippingInlineProcessor, data: str, patternIndex: int = 0) -> str:
+        calls["ours"] += 1
+        return handle(self, data, patternIndex)
+
+    def counting_apply(self: InlineProcessor, *args: object) -> object:
+        calls["patterns tried"] += 1
+        return apply(self, *args)
+
+    monkeypatch.setattr(SkippingInlineProcessor, "_InlineProcessor__handleInline", counting_handle)
+    monkeypatch.setattr(InlineProcessor, "_InlineProcessor__applyPattern", counting_apply)
+    monkeypatch.setattr(render._local, "markdown", None, raising=False)  # made anew as render.py makes it
+    assert markdown_to_html("plain words\n\n- more plain words") == (
+        "<p>plain words</p>\n<ul>\n<li>more plain words</li>\n</ul>"
+    )
+    assert calls["ours"] >= 2, (
+        f"Python-Markdown's InlineProcessor.run ({installed()}) no longer calls __handleInline, "
+        f"which markdown_inline.py overrides: the override is dead code. Re-check it against {UPSTREAM}"
+    )
+    assert calls["patterns tried"] == 0, (
+        "markdown_inline.py's override tried patterns on text none of them can match: its NEEDS "
+        "table is not in effect (are the patterns' names in render.py's converter those it lists?)"
+    )
+    assert markdown_to_html("some *em* words") == "<p>some <em>em</em> words</p>"
+    assert calls["patterns tried"] == 1  # em_strong, once: no other pattern needs what is there
+
+
+def test_the_override_renders_what_python_markdowns_own_loop_renders() -> None:
+    converter = with_hook(SkippingInlineExtension())
+    found = differences(lambda body: convert(converter, body), BODIES)
+    assert not found, same_html_message(
+        markdown_inline, f"{UPSTREAM} or an inline pattern", found, len(BODIES)
+    )
+
+
+def test_all_hooks_together_render_what_python_markdown_renders() -> None:
+    found = differences(markdown_to_html, BODIES)
+    hooks = [markdown_inline, markdown_blocks, markdown_passes, markdown_toc]
+    upstream = (
+        "what the hooks rely on from each other (each alone renders as Python-Markdown does, "
+        "or its own test says so)"
+    )
+    assert not found, same_html_message(hooks, upstream, found, len(BODIES))
+
+
+def _leaving_a_pattern_after_its_first_match(self: InlineProcessor, data: str, patternIndex: int = 0) -> str:
+    if not isinstance(data, util.AtomicString):
+        for index in range(patternIndex, len(self.inlinePatterns)):
+            data, _, _ = self._InlineProcessor__applyPattern(  # type: ignore[attr-defined]
+                self.inlinePatterns[index], data, index, 0
+            )
+    return data
+
+
+def _trying_the_patterns_from_the_last_to_the_first(
+    self: InlineProcessor, data: str, patternIndex: int = 0
+) -> str:
+    if not isinstance(data, util.AtomicString):
+        for index in reversed(range(patternIndex, len(self.inlinePatterns))):
+            matched, start = True, 0
+            while matched:
+                data, matched, start = self._InlineProcessor__applyPattern(  # type: ignore[attr-defined]
+                    self.inlinePatterns[index], data, index, start
+                )
+    return data
+
+
+@pytest.mark.parametrize(
+    "loop", [_leaving_a_pattern_after_its_first_match, _trying_the_patterns_from_the_last_to_the_first]
+)
+def test_the_documents_would_show_a_change_of_python_markdowns_loop(
+    monkeypatch: pytest.MonkeyPatch, loop: Callable[..., str]
+) -> None:
+    # Upstream's loop changed as it might, under our override: the comparison above must fail.
+    converter = with_hook(SkippingInlineExtension())
+    monkeypatch.setattr(InlineProcessor, "_InlineProcessor__handleInline", loop)
+    assert differences(lambda body: convert(converter, body), BODIES), (
+        f"no document renders differently when {UPSTREAM} {loop.__name__[1:].replace('_', ' ')}: "
+        "add documents to tests/markdown_corpus.py that would (unless the override is not called at all: "
+        "see test_python_markdown_calls_the_override_which_skips_what_cannot_match)"
+    )

@@ -5,14 +5,30 @@ from __future__ import annotations
 import random
 import sys
 import threading
+from collections import Counter
+from collections.abc import Callable, MutableSet
 from pathlib import Path
+from typing import Any
 
 import markdown
 import pytest
+from markdown.extensions import toc
+from markdown.extensions.toc import TocTreeprocessor, render_inner_html
 from markdown.postprocessors import Postprocessor
+from markdown_corpus import (
+    CORPUS,
+    EXAMPLE_BODIES,
+    check_versions,
+    convert,
+    differences,
+    installed,
+    random_documents,
+    same_html_message,
+    with_hook,
+)
 
-from syndicate import frontmatter
-from syndicate.markdown_toc import HeadingIdExtension
+from syndicate import frontmatter, markdown_toc, render
+from syndicate.markdown_toc import HeadingIdExtension, HeadingIdProcessor
 from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
 
 EXAMPLE_POSTS = sorted((Path(__file__).parents[1] / "examples" / "site" / "content").rglob("*.md"))
@@ -127,3 +143,81 @@ def test_deep_nesting_renders_as_python_markdown_renders_it_with_a_deeper_stack(
         threading.stack_size(size)
     assert markdown_to_html(body) == expected[0]
     assert expected[0].count("<strong>") > 500
+
+
+# markdown_toc replaces the toc extension's treeprocessor (under its name, a public way) by
+# one that copies what TocTreeprocessor.run does to headings: what follows fails, saying
+# what to re-check, when upstream's code changes.
+
+BODIES = [*DOCUMENTS, *CORPUS, *EXAMPLE_BODIES, *random_documents(4, 300)]
+UPSTREAM = "TocTreeprocessor.run (markdown/extensions/toc.py), or what it calls to make an id"
+
+
+def test_the_processor_was_checked_against_the_markdown_installed_and_pinned() -> None:
+    check_versions(markdown_toc)
+
+
+def test_python_markdown_calls_the_processor_which_skips_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: Counter[str] = Counter()
+
+    def counting(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        def count(*args: Any) -> Any:
+            calls[name] += 1
+            return method(*args)
+
+        return count
+
+    monkeypatch.setattr(TocTreeprocessor, "run", counting("TocTreeprocessor.run", TocTreeprocessor.run))
+    monkeypatch.setattr(HeadingIdProcessor, "run", counting("ours", HeadingIdProcessor.run))
+    monkeypatch.setattr(markdown_toc, "render_inner_html", counting("inner HTML", render_inner_html))
+    monkeypatch.setattr(render._local, "markdown", None, raising=False)  # made anew as render.py makes it
+    html = markdown_to_html("# Plain heading\n\ntext\n\n## A `code` heading")
+    processors = render._local.markdown.treeprocessors
+    assert [type(processor) for processor in processors].count(TocTreeprocessor) == 0, (
+        f"Python-Markdown ({installed()}) registers the toc extension's treeprocessor under another "
+        "name or priority than markdown_toc.py replaces: both run. Re-check HeadingIdExtension"
+    )
+    for name, count, what in [
+        ("ours", 1, "is not what runs"),
+        ("TocTreeprocessor.run", 0, "makes the table of contents of a document without a [TOC]"),
+        ("inner HTML", 1, "renders the inner HTML of a heading of plain text"),
+    ]:
+        assert calls[name] == count, (
+            f"{name} was called {calls[name]} times on a document, not {count}: markdown_toc.py's "
+            f"HeadingIdProcessor {what} with {installed()}. Re-check markdown_toc.py against {UPSTREAM}"
+        )
+    assert html.startswith('<h2 id="plain-heading">Plain heading</h2>')
+    markdown_to_html("[TOC]\n\n# A heading")
+    assert calls["TocTreeprocessor.run"] == 1  # a document with a marker gets the whole extension
+
+
+def test_the_processor_renders_what_the_whole_toc_extension_renders() -> None:
+    converter = with_hook(HeadingIdExtension())
+    found = differences(lambda body: convert(converter, body), BODIES)
+    assert not found, same_html_message(markdown_toc, UPSTREAM, found, len(BODIES))
+
+
+def _dashed_unique(id: str, ids: MutableSet[str], counters: dict[str, int] | None = None) -> str:
+    number, base = 0, id
+    while id in ids or not id:
+        number += 1
+        id = f"{base}-{number}"
+    ids.add(id)
+    return id
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [("remove_fnrefs", lambda heading: heading), ("unique", _dashed_unique)],
+    ids=["footnote marks kept in names", "ids made unique with dashes"],
+)
+def test_the_documents_would_show_a_change_of_the_toc_extension(
+    monkeypatch: pytest.MonkeyPatch, name: str, change: Callable[..., Any]
+) -> None:
+    # TocTreeprocessor.run changed as it might, under ours: the comparison above must fail.
+    converter = with_hook(HeadingIdExtension())
+    monkeypatch.setattr(toc, name, change)
+    assert differences(lambda body: convert(converter, body), BODIES), (
+        f"no document renders differently when TocTreeprocessor.run calls another {name}: "
+        "add documents to tests/markdown_corpus.py that would"
+    )

@@ -5,8 +5,14 @@ builds a table of contents: a nested list, made into HTML, kept on the converter
 put in place of a `[TOC]` paragraph. syndicate uses only the ids, and the rest was most
 of the extension's time (a sixth of all Markdown's). Here a document that has no marker
 gets only its ids, made by the extension's own functions in the extension's own order;
-a document with a marker gets the whole extension. The tests compare the HTML with
-Python-Markdown's own.
+a document with a marker gets the whole extension.
+
+HeadingIdProcessor replaces the extension's treeprocessor under its name, with the same
+settings, and copies what TocTreeprocessor.run does to headings: it depends on that code
+(and on `unique` taking the counters Markdown 3.11 added), not only on its names. Checked
+against Python-Markdown 3.11.3 (CHECKED_AGAINST; constraints.txt pins it). The tests fail,
+saying what to re-check, when another version is installed, when the processor is not
+called, and when a corpus of documents renders differently from the whole extension.
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ from markdown.extensions.toc import (
     unique,
 )
 from markdown.postprocessors import AndSubstitutePostprocessor, RawHtmlPostprocessor
+
+# The version this module was checked against.
+CHECKED_AGAINST = {"markdown": "3.11.3"}
 
 
 class HeadingIdProcessor(TocTreeprocessor):
