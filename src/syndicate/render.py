@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -23,6 +22,7 @@ from markdown.extensions.toc import slugify_unicode
 from syndicate.config import Config
 from syndicate.diskcache import DiskCache
 from syndicate.excerpt import make_excerpt
+from syndicate.fingerprint import code_fingerprint
 from syndicate.markdown_blocks import SkippingBlockExtension
 from syndicate.markdown_inline import SkippingInlineExtension
 from syndicate.markdown_passes import FastPassesExtension
@@ -158,8 +158,6 @@ _BATCH = 200
 # Posts sent to a worker at a time: about 0.05 s of work, so that no worker is left
 # with much to do after the others have finished.
 _CHUNK = 20
-# Bump when rendering, the excerpt or the cache's layout changes, so that caches on disk are not reused.
-_FORMAT_VERSION = "3"
 
 _Job = tuple[Post, Path | None, str, ExcerptSettings]
 # A post's render key, and its (HTML unless the disk cache has it, excerpt), or why it
@@ -325,8 +323,6 @@ def _render_keyed(key: str, job: _Job) -> tuple[str, tuple[str, str] | RenderFai
 
 
 def _fingerprint(excerpt: ExcerptSettings) -> str:
-    """What every rendered post depends on besides itself: settings and library versions."""
-    libraries = [
-        f"{name}={metadata.version(name)}" for name in ("markdown", "pymdown-extensions", "nh3", "regex")
-    ]
-    return f"{_FORMAT_VERSION}|{'|'.join(libraries)}|{excerpt!r}"
+    """What every rendered post depends on besides itself and its URL: the code and the
+    excerpt's settings."""
+    return f"{code_fingerprint()}|{excerpt!r}"
