@@ -185,12 +185,15 @@ def test_a_build_made_by_workers_is_the_build_made_here(
         assert restarted.made == 0
 
 
-def test_build_workers_1_builds_in_one_process(store: Path, tmp_path: Path, forks: list[str | None]) -> None:
+def test_build_workers_1_builds_in_one_process_and_renders_in_one_worker(
+    store: Path, tmp_path: Path, forks: list[str | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "_PARALLEL_FROM", 1)
     fill(store, 40)
     config = make_config(store)
     config = dataclasses.replace(config, build=dataclasses.replace(config.build, workers=1))
     built = Builder(config, tmp_path / "cache").build(PostStore(config).load(), NOW)
-    assert forks == []
+    assert forks == ["fork"]  # the one render worker, which can be stopped
     assert same(built, Builder(config).build(PostStore(config).load(), NOW))
     # Another worker count leaves the outputs on disk as good as they were.
     config = dataclasses.replace(config, build=dataclasses.replace(config.build, workers=3))

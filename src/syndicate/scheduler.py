@@ -142,11 +142,13 @@ class Site:
         self._scheduler = scheduler
         scheduler.start()
         self._schedule_due()
+        self.builder.renderer.prepare()
 
     def stop(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        self.builder.renderer.close()
 
     def _schedule_due(self) -> None:
         scheduler = self._scheduler
