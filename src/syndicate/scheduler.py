@@ -179,7 +179,7 @@ class Site:
             "built %d resources from %d posts (%d skipped)",
             len(self.build.resources),
             len(self.build.published),
-            sum(p.severity == "error" for p in result.problems),
+            sum(p.severity == "error" for p in self.build.problems),  # the store's, and posts not rendered
         )
         return True
 
