@@ -117,7 +117,8 @@ class Crew(Generic[T, R]):
             self._idle.append(self._worker())
 
     def close(self, forked_only: bool = False) -> None:
-        """End the idle workers (only those that were forked), without waiting for them."""
+        """End the idle workers (only those that were forked): each is asked to, and killed
+        if it has not within a second."""
         ending = [worker for worker in self._idle if worker.forked or not forked_only]
         self._idle = [worker for worker in self._idle if worker not in ending]
         for worker in ending:
@@ -139,14 +140,14 @@ class Crew(Generic[T, R]):
 
     def _died(self, worker: _Worker, queue: deque[list[T]], died: set[int]) -> Iterator[Lost[T]]:
         self._kill([worker])
-        if not worker.ready:  # no item's fault
-            raise RuntimeError(f"a worker process could not start (exit code {worker.process.exitcode})")
+        code = worker.process.exitcode
+        how = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
+        if not worker.ready or worker.done == len(worker.chunk):  # no item's fault
+            raise RuntimeError(f"a worker process died ({how}) before or after its items")
         item, rest = worker.running()
         if rest:
             queue.appendleft(rest)
         if id(item) in died:
-            code = worker.process.exitcode
-            how = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
             yield Lost(item, how)
         else:
             died.add(id(item))
@@ -201,7 +202,7 @@ class _Worker:
 
     def running(self) -> tuple[Any, list[Any]]:
         """The item it was doing, and the others of its chunk (those done were not kept)."""
-        index = min(self.done, len(self.chunk) - 1)
+        index = self.done
         return self.chunk[index], self.chunk[:index] + self.chunk[index + 1 :]
 
     def stop(self) -> None:
