@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +135,21 @@ def test_forked_workers_are_ended_by_close_of_forked_ones() -> None:
             time.sleep(0.05)
     assert pids(crew, [["b"]]) != {forked}
     crew.close()
+
+
+UNGUARDED = """import threading, sys
+from syndicate.crew import Crew
+from syndicate.xmlchars import strip_forbidden  # any function of syndicate's
+
+threading.Thread(target=threading.Event().wait, daemon=True).start()  # no fork: a new Python
+crew = Crew(strip_forbidden, list, 1, timeout=30)
+print("ran", list(crew.run([["a\\x00b"]])))
+crew.close()
+"""
+
+
+def test_a_worker_started_from_a_script_without_a_main_guard_does_not_run_the_script(tmp_path: Path) -> None:
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ran [['ab']]\n", "")

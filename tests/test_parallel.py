@@ -15,7 +15,7 @@ import pytest
 from conftest import make_config, write
 from test_builder import NOW, fill, on_demand, same
 
-from syndicate import parallel, render
+from syndicate import crew, parallel, render
 from syndicate.build import Builder
 from syndicate.config import Config
 from syndicate.diskcache import DiskCache
@@ -318,9 +318,17 @@ def test_posts_rendered_by_forked_workers_are_the_posts_rendered_here(
 
 @needs_fork
 @pytest.mark.usefixtures("render_in_workers")
-def test_with_another_thread_running_posts_render_in_spawned_workers(
-    store: Path, tmp_path: Path, request: pytest.FixtureRequest
+def test_with_another_thread_running_posts_render_in_started_workers(
+    store: Path, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    started: list[int] = []
+
+    def start(fd: int) -> crew._Started:
+        started.append(fd)
+        return original(fd)
+
+    original = crew._Started
+    monkeypatch.setattr(crew, "_Started", start)
     fill(store, 30)
     config = make_config(store)
     _, here = rendered(
@@ -337,7 +345,7 @@ def test_with_another_thread_running_posts_render_in_spawned_workers(
     finally:
         stop.set()
         other.join()
-    assert "spawn" in forks and "fork" not in forks
+    assert "fork" not in forks and len(started) == parallel.worker_count(0)  # new Pythons, one per worker
     assert spawned == here
     assert rendered(config, tmp_path / "cache", PostStore(config))[0].rendered == 0
 

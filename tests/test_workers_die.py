@@ -147,7 +147,7 @@ def test_a_worker_whose_parent_died_before_it_started_exits(tmp_path: Path) -> N
 
 def spawned(pid: int) -> bool:
     try:
-        return b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"syndicate.crew" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
 

@@ -8,9 +8,12 @@ worker takes a chunk of items at a time, tells the parent each time it finishes 
 when, and ends the chunk by `keep` of what it made, run where it was made.
 
 A worker is forked while this process has no other thread (at once, inheriting what
-it needs), else spawned. Workers never outlive this process (parallel.bind_to_parent):
-the kernel kills a worker when the thread that started it ends, which a server's
-threads do only when it stops. A worker found dead while it waited for work is replaced.
+it needs), else started as a new Python (`python -c ...`) that imports what `do` and
+`keep` need; unlike multiprocessing's "spawn", it never runs this process's main script
+again, which a script without an `if __name__ == "__main__"` guard does not survive.
+Workers never outlive this process (parallel.bind_to_parent): the kernel kills a worker
+when the thread that started it ends, which a server's threads do only when it stops. A
+worker found dead while it waited for work is replaced.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import multiprocessing
 import os
 import pickle
 import signal
+import subprocess
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +38,8 @@ from syndicate.parallel import bind_to_parent, can_fork, end_on_sigterm
 
 T = TypeVar("T")
 R = TypeVar("R")
+_Do = Callable[[Any], Any]
+_Keep = Callable[[list[Any]], Any]
 
 
 @dataclass(frozen=True)
@@ -165,14 +172,20 @@ class Crew(Generic[T, R]):
 class _Worker:
     """One worker process, and the chunk it is doing."""
 
-    def __init__(self, do: Callable[[Any], Any], keep: Callable[[list[Any]], Any]) -> None:
+    def __init__(self, do: _Do, keep: _Keep) -> None:
         self.forked = can_fork()
-        context = multiprocessing.get_context("fork" if self.forked else "spawn")
-        self.conn, child = context.Pipe()
-        self.process: BaseProcess = context.Process(  # type: ignore[attr-defined]
-            target=_serve, args=(child, os.getpid(), do, keep), daemon=True, name="syndicate-worker"
-        )
-        self.process.start()
+        self.conn, child = multiprocessing.Pipe()
+        self.process: BaseProcess | _Started
+        if self.forked:
+            context = multiprocessing.get_context("fork")
+            self.process = context.Process(
+                target=_forked, args=(child, os.getpid(), do, keep), daemon=True, name="syndicate-worker"
+            )
+            self.process.start()
+        else:
+            self.process = _Started(child.fileno())
+            self.conn.send(sys.path)  # where the worker finds what `do` and `keep` are made of
+            self.conn.send((do, keep))
         child.close()  # the worker's end: once it is gone, reading here ends
         self.fresh = True  # started for the chunk it is about to be given
         # Until it says it is ready, no item runs: a spawned worker takes a while to start.
@@ -210,9 +223,46 @@ class _Worker:
             self.conn.send(None)
 
 
-def _serve(conn: Connection, parent: int, do: Callable[[Any], Any], keep: Callable[[list[Any]], Any]) -> None:
-    """A worker's life: chunks until the parent sends None, or goes."""
+class _Started:
+    """A worker started as a new Python process, with what a forked one has of a Process."""
+
+    def __init__(self, fd: int) -> None:
+        command = f"from syndicate.crew import _started; _started({fd}, {os.getpid()})"
+        self._popen = subprocess.Popen([sys.executable, "-c", command], pass_fds=[fd])
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._popen.poll()
+
+    def is_alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def kill(self) -> None:
+        self._popen.kill()
+
+    def join(self, timeout: float | None = None) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._popen.wait(timeout)
+
+
+def _started(fd: int, parent: int) -> None:
+    """A started worker's life (see _Started)."""
     bind_to_parent(parent)
+    conn = Connection(fd)
+    sys.path[:] = conn.recv()
+    do, keep = conn.recv()
+    _serve(conn, do, keep)
+
+
+def _forked(
+    conn: Connection, parent: int, do: Callable[[Any], Any], keep: Callable[[list[Any]], Any]
+) -> None:
+    bind_to_parent(parent)
+    _serve(conn, do, keep)
+
+
+def _serve(conn: Connection, do: _Do, keep: _Keep) -> None:
+    """A worker's life: chunks until the parent sends None, or goes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a ^C is the parent's: it ends the workers
     conn.send_bytes(b"")  # ready
     while True:

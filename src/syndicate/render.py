@@ -174,9 +174,9 @@ class Renderer:
     Posts are rendered in other processes, so that one taking longer than
     `build.render_timeout` can be stopped, whatever the Markdown library is doing: a
     crew of workers for many posts, a single one for a few. That one is kept for the
-    next call when it was spawned (a running server's rebuilds, which have threads);
-    forked, it is ended at the end of the call: it holds a copy of this process's memory
-    as it was when forked, which a server's would keep for its whole life."""
+    next call when it was started as a new Python (a running server's rebuilds, which
+    have threads); forked, it is ended at the end of the call: it holds a copy of this
+    process's memory as it was when forked, which a server's would keep for its life."""
 
     def __init__(self, config: Config, cache_dir: Path | None = None) -> None:
         self._base_url = config.site.base_url
