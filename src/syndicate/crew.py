@@ -19,6 +19,7 @@ worker found dead while it waited for work is replaced.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import multiprocessing
 import os
@@ -254,10 +255,11 @@ def _started(fd: int, parent: int) -> None:
     _serve(conn, do, keep)
 
 
-def _forked(
-    conn: Connection, parent: int, do: Callable[[Any], Any], keep: Callable[[list[Any]], Any]
-) -> None:
+def _forked(conn: Connection, parent: int, do: _Do, keep: _Keep) -> None:
     bind_to_parent(parent)
+    # What it shares with the parent is never collected here: a collection writes to every
+    # object it looks at, and so copies the parent's memory into this process page by page.
+    gc.freeze()
     _serve(conn, do, keep)
 
 
