@@ -39,8 +39,8 @@ from syndicate.parallel import bind_to_parent, can_fork, end_on_sigterm
 
 T = TypeVar("T")
 R = TypeVar("R")
-_Do = Callable[[Any], Any]
-_Keep = Callable[[list[Any]], Any]
+# What a worker does: `do` to each item, `keep` of a chunk's, and `setup` first, if any.
+_Work = tuple[Callable[[Any], Any], Callable[[list[Any]], Any], Callable[[], object] | None]
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,19 @@ class Crew(Generic[T, R]):
     """Up to `size` worker processes doing `do` to each item of a chunk, then `keep` of the
     chunk's results; an item still running after `timeout` seconds is stopped. `do` and
     `keep` are pickled for a spawned worker: module-level functions, or objects of them.
-    Idle workers are kept for the next run() until close()."""
+    `setup`, if any, runs in each worker before it takes work, on no item's time (imports
+    and caches that the first item would otherwise pay for). Idle workers are kept for the
+    next run() until close()."""
 
     def __init__(
-        self, do: Callable[[T], Any], keep: Callable[[list[Any]], R], size: int, timeout: float
+        self,
+        do: Callable[[T], Any],
+        keep: Callable[[list[Any]], R],
+        size: int,
+        timeout: float,
+        setup: Callable[[], object] | None = None,
     ) -> None:
-        self._do, self._keep = do, keep
+        self._work: _Work = (do, keep, setup)
         self._size = size
         self._timeout = timeout
         self._idle: list[_Worker] = []
@@ -144,7 +151,7 @@ class Crew(Generic[T, R]):
                 return worker
             self._kill([worker])  # ended while idle (from outside, or with its thread): reaped
         self.started += 1
-        return _Worker(self._do, self._keep)
+        return _Worker(self._work)
 
     def _died(self, worker: _Worker, queue: deque[list[T]], died: set[int]) -> Iterator[Lost[T]]:
         self._kill([worker])
@@ -173,20 +180,20 @@ class Crew(Generic[T, R]):
 class _Worker:
     """One worker process, and the chunk it is doing."""
 
-    def __init__(self, do: _Do, keep: _Keep) -> None:
+    def __init__(self, work: _Work) -> None:
         self.forked = can_fork()
         self.conn, child = multiprocessing.Pipe()
         self.process: BaseProcess | _Started
         if self.forked:
             context = multiprocessing.get_context("fork")
             self.process = context.Process(
-                target=_forked, args=(child, os.getpid(), do, keep), daemon=True, name="syndicate-worker"
+                target=_forked, args=(child, os.getpid(), work), daemon=True, name="syndicate-worker"
             )
             self.process.start()
         else:
             self.process = _Started(child.fileno())
-            self.conn.send(sys.path)  # where the worker finds what `do` and `keep` are made of
-            self.conn.send((do, keep))
+            self.conn.send(sys.path)  # where the worker finds what its work is made of
+            self.conn.send(work)
         child.close()  # the worker's end: once it is gone, reading here ends
         self.fresh = True  # started for the chunk it is about to be given
         # Until it says it is ready, no item runs: a spawned worker takes a while to start.
@@ -251,21 +258,23 @@ def _started(fd: int, parent: int) -> None:
     bind_to_parent(parent)
     conn = Connection(fd)
     sys.path[:] = conn.recv()
-    do, keep = conn.recv()
-    _serve(conn, do, keep)
+    _serve(conn, conn.recv())
 
 
-def _forked(conn: Connection, parent: int, do: _Do, keep: _Keep) -> None:
+def _forked(conn: Connection, parent: int, work: _Work) -> None:
     bind_to_parent(parent)
     # What it shares with the parent is never collected here: a collection writes to every
     # object it looks at, and so copies the parent's memory into this process page by page.
     gc.freeze()
-    _serve(conn, do, keep)
+    _serve(conn, work)
 
 
-def _serve(conn: Connection, do: _Do, keep: _Keep) -> None:
+def _serve(conn: Connection, work: _Work) -> None:
     """A worker's life: chunks until the parent sends None, or goes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a ^C is the parent's: it ends the workers
+    do, keep, setup = work
+    if setup is not None:
+        setup()
     conn.send_bytes(b"")  # ready
     while True:
         try:

@@ -195,7 +195,7 @@ class Renderer:
         self._timeout = config.build.render_timeout
         # The workers write to the disk cache unless it failed here already.
         self._keeper = _Keeper(cache_dir if self._disk is not None and self._disk.usable else None)
-        self._single = Crew(_render_keyed, self._keeper, 1, self._timeout)
+        self._single = Crew(_render_keyed, self._keeper, 1, self._timeout, _warm_up)
         weakref.finalize(self, self._single.close)
 
     def prepare(self) -> None:
@@ -288,7 +288,11 @@ class Renderer:
         if not jobs:
             return
         workers = 1 if len(jobs) < _PARALLEL_FROM else self._workers
-        crew = self._single if workers == 1 else Crew(_render_keyed, self._keeper, workers, self._timeout)
+        crew = (
+            self._single
+            if workers == 1
+            else Crew(_render_keyed, self._keeper, workers, self._timeout, _warm_up)
+        )
         chunk = max(1, min(_CHUNK, len(jobs) // (workers * 8)))
         try:
             for done in crew.run(jobs[start : start + chunk] for start in range(0, len(jobs), chunk)):
@@ -354,6 +358,12 @@ def _render_job(job: _Job) -> tuple[str, str] | RenderFailed:
     except Exception as exc:  # RecursionError in Python-Markdown, say: this post's problem only
         _local.markdown = None  # not reused half-way through a document
         return RenderFailed.of(exc)
+
+
+def _warm_up() -> None:
+    """In a worker, before its first post: the converter and the sanitizer made (and
+    Python-Markdown's extensions imported), which that post's time would otherwise pay."""
+    sanitize(markdown_to_html("*a*"), "http://localhost/")
 
 
 def _render_keyed(keyed: tuple[str, _Job]) -> tuple[str, tuple[str, str] | RenderFailed]:
