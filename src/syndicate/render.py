@@ -200,7 +200,7 @@ class Renderer:
 
     def prepare(self) -> None:
         """Start the worker that renders a few posts, if it would be kept: a server's first
-        edit then does not wait for a process to start (about 0.3 s)."""
+        edit then does not wait for a process to start (about 0.2 s)."""
         if not can_fork():
             self._single.prepare()
 
