@@ -81,6 +81,8 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         ('[feed]\ncontent = "most"\n', {}, "feed.content: expected one of full, summary"),
         ('[site]\nid_authority = "example.org"\n', {}, "site.id_authority: expected 'domain,YYYY'"),
         ("[build]\nworkers = -2\n", {}, "build.workers: expected zero or more"),
+        ("", {"SYNDICATE_BUILD_RENDER_TIMEOUT": "0"}, "build.render_timeout: expected a positive integer"),
+        ("[build]\nrebuild_overdue = 0\n", {}, "build.rebuild_overdue: expected a positive integer"),
         ("", {"SYNDICATE_SERVER_PORT": "eighty"}, "server.port: expected an integer"),
         ("", {"SYNDICATE_SERVER_PORT": "70000"}, "server.port: expected a port"),
         ("", {"SYNDICATE_SITE_COLOUR": "red"}, "SYNDICATE_SITE_COLOUR: unknown setting"),

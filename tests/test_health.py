@@ -1,6 +1,7 @@
 """A store that suddenly has no post to publish, on a real server and in `build --out`: the
 site keeps its posts and says it is degraded, to a monitor, while staying up for a load
-balancer; a restart, or removing the output, publishes the empty store."""
+balancer; a restart, or removing the output, publishes the empty store. A rebuild that
+runs past its bound is reported the same way while it runs."""
 
 from __future__ import annotations
 
@@ -35,9 +36,11 @@ def titles(server: Server) -> list[str]:
 
 
 def degraded(server: Server) -> float:
-    line = next(
-        line for line in server.get("/metrics").text.splitlines() if line.startswith("syndicate_degraded")
-    )
+    return metric(server, "syndicate_degraded")
+
+
+def metric(server: Server, name: str) -> float:
+    line = next(line for line in server.get("/metrics").text.splitlines() if line.startswith(name + " "))
     return float(line.split()[-1])
 
 
@@ -130,3 +133,39 @@ def test_build_out_does_not_replace_a_site_with_an_empty_one(tmp_path: Path) -> 
     public.unlink()  # the author's confirmation
     assert build_out(tmp_path).returncode == 0
     assert not (tmp_path / "public" / "posts").exists()
+
+
+def test_a_rebuild_running_past_its_bound_is_reported_while_it_runs(tmp_path: Path) -> None:
+    fill(tmp_path / "content")
+    # A post Python-Markdown renders for over a minute, stopped after 8 s: a rebuild of 8 s.
+    environ = {"SYNDICATE_BUILD_REBUILD_OVERDUE": "1", "SYNDICATE_BUILD_RENDER_TIMEOUT": "8"}
+    server = start(tmp_path, **environ)
+    try:
+        health = server.get("/healthz").json()
+        assert (health["status"], health["rebuild_running"]) == ("ok", None)
+        assert metric(server, "syndicate_rebuild_running_seconds") == 0
+        slow = "[" * 20_000 + "a" + "]" * 20_000
+        write(server.store, "slow.md", f"---\ntitle: Slow\ndate: 2026-01-05\n---\n{slow}\n")
+
+        wait_for(lambda: server.get("/healthz").json()["status"] == "degraded")
+        response = server.get("/healthz")
+        assert response.status_code == 200  # a Build is served: a load balancer keeps it
+        running = response.json()["rebuild_running"]
+        assert running["overdue"] is True and running["seconds"] > 1
+        assert response.json()["last_error"] is None
+        assert server.get("/healthz?strict").status_code == 503
+        assert metric(server, "syndicate_rebuild_running_seconds") > 1
+        assert degraded(server) == 1
+        assert titles(server) == ["Post 3", "Post 2", "Post 1"]  # still served meanwhile
+        wait_for(lambda: "running for more than 1 s (build.rebuild_overdue)" in server.log.read_text())
+
+        wait_for(lambda: server.get("/healthz").json()["status"] == "ok", timeout=60)
+        health = server.get("/healthz").json()
+        assert [p["path"] for p in health["skipped"]] == ["slow.md"]
+        assert degraded(server) == 0
+        log = server.log.read_text()
+        assert log.count("(build.rebuild_overdue)") == 1  # once, not once an interval
+        assert log.count("the overdue rebuild ended after") == 1
+        assert "maximum number of running instances" not in log
+    finally:
+        stop(server)

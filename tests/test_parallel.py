@@ -15,7 +15,7 @@ import pytest
 from conftest import make_config, write
 from test_builder import NOW, fill, on_demand, same
 
-from syndicate import parallel, render
+from syndicate import crew, parallel, render
 from syndicate.build import Builder
 from syndicate.config import Config
 from syndicate.diskcache import DiskCache
@@ -185,12 +185,15 @@ def test_a_build_made_by_workers_is_the_build_made_here(
         assert restarted.made == 0
 
 
-def test_build_workers_1_builds_in_one_process(store: Path, tmp_path: Path, forks: list[str | None]) -> None:
+def test_build_workers_1_builds_in_one_process_and_renders_in_one_worker(
+    store: Path, tmp_path: Path, forks: list[str | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "_PARALLEL_FROM", 1)
     fill(store, 40)
     config = make_config(store)
     config = dataclasses.replace(config, build=dataclasses.replace(config.build, workers=1))
     built = Builder(config, tmp_path / "cache").build(PostStore(config).load(), NOW)
-    assert forks == []
+    assert forks == ["fork"]  # the one render worker, which can be stopped
     assert same(built, Builder(config).build(PostStore(config).load(), NOW))
     # Another worker count leaves the outputs on disk as good as they were.
     config = dataclasses.replace(config, build=dataclasses.replace(config.build, workers=3))
@@ -315,9 +318,17 @@ def test_posts_rendered_by_forked_workers_are_the_posts_rendered_here(
 
 @needs_fork
 @pytest.mark.usefixtures("render_in_workers")
-def test_with_another_thread_running_posts_render_in_spawned_workers(
-    store: Path, tmp_path: Path, request: pytest.FixtureRequest
+def test_with_another_thread_running_posts_render_in_started_workers(
+    store: Path, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    started: list[int] = []
+
+    def start(fd: int) -> crew._Started:
+        started.append(fd)
+        return original(fd)
+
+    original = crew._Started
+    monkeypatch.setattr(crew, "_Started", start)
     fill(store, 30)
     config = make_config(store)
     _, here = rendered(
@@ -334,7 +345,7 @@ def test_with_another_thread_running_posts_render_in_spawned_workers(
     finally:
         stop.set()
         other.join()
-    assert "spawn" in forks and "fork" not in forks
+    assert "fork" not in forks and len(started) == parallel.worker_count(0)  # new Pythons, one per worker
     assert spawned == here
     assert rendered(config, tmp_path / "cache", PostStore(config))[0].rendered == 0
 

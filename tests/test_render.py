@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import markdown
 import pytest
 from conftest import make_config, write
 
+import syndicate.fingerprint as fingerprint_module
 import syndicate.render as render_module
 from syndicate.posts import Entry, Post
 from syndicate.render import Renderer, markdown_to_html, sanitize
@@ -198,3 +200,32 @@ def test_block_level_tags_are_python_markdowns_even_when_changed() -> None:
         converter.reset()
     assert ours.convert(body) == stock.convert(body)
     assert ours.is_block_level("custom")
+
+
+def test_an_upgrade_that_changes_any_source_file_renders_the_posts_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The render cache is keyed by the code's own bytes: an upgrade changing how excerpts
+    are made, say, never serves the excerpts the old code made."""
+    config = make_config(tmp_path)
+    posts = [make_post("Some *text*.")]
+    Renderer(config, tmp_path / "cache").entries(posts)
+    same = Renderer(config, tmp_path / "cache")
+    same.entries(posts)
+    assert same.rendered == 0
+
+    package = tmp_path / "syndicate"
+    shutil.copytree(Path(render_module.__file__).parent, package)
+    monkeypatch.setattr(fingerprint_module.resources, "files", lambda name: package)
+    try:
+        for name in ("excerpt.py", "markdown_inline.py"):
+            (package / name).write_bytes((package / name).read_bytes() + b"\n# changed\n")
+            fingerprint_module.code_fingerprint.cache_clear()
+            upgraded = Renderer(config, tmp_path / "cache")
+            assert upgraded._key(posts[0], "u") != same._key(posts[0], "u")
+            upgraded.entries(posts)
+            assert upgraded.rendered == 1
+    finally:
+        monkeypatch.undo()
+        fingerprint_module.code_fingerprint.cache_clear()
+    assert Renderer(config)._key(posts[0], "u") == same._key(posts[0], "u")

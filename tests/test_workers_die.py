@@ -1,4 +1,5 @@
-"""A first build's workers never outlive `syndicate build`, however it ends."""
+"""A first build's workers never outlive `syndicate build`, nor a server's render workers the
+server, however it ends."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import write
+from serving import start, stop, wait_for
 
 from syndicate import parallel
 
@@ -141,3 +143,41 @@ def test_a_worker_whose_parent_died_before_it_started_exits(tmp_path: Path) -> N
     code = "from syndicate.parallel import bind_to_parent; bind_to_parent(1); print('still here')"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert done.returncode == 1 and "still here" not in done.stdout
+
+
+def spawned(pid: int) -> bool:
+    try:
+        return b"syndicate.crew" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def test_no_render_worker_outlives_a_killed_server(tmp_path: Path) -> None:
+    """The worker a server keeps for its rebuilds, and the one started again in a rebuild
+    (another thread) after a post took too long, end with the server, however it ends."""
+    write(tmp_path / "content", "good.md", "---\ntitle: Good\ndate: 2026-01-01\n---\nText.\n")
+    server = start(tmp_path, SYNDICATE_BUILD_RENDER_TIMEOUT="1")
+    seen: dict[int, str] = {}
+    try:
+        wait_for(lambda: any(spawned(pid) for pid in children(server.process.pid)))
+        first = {pid for pid in children(server.process.pid) if spawned(pid)}
+        seen.update(children(server.process.pid))
+        slow = "[" * 20_000 + "a" + "]" * 20_000
+        write(server.store, "slow.md", f"---\ntitle: Slow\ndate: 2026-01-02\n---\n{slow}\n")
+        wait_for(lambda: [p["path"] for p in server.get("/healthz").json()["skipped"]] == ["slow.md"])
+        write(server.store, "new.md", "---\ntitle: New\ndate: 2026-01-03\n---\nNew.\n")
+        wait_for(lambda: server.get("/posts/new/").status_code == 200)  # rendered by the new worker
+        now = children(server.process.pid)
+        assert not first & set(now)  # the one stopped is gone
+        assert any(spawned(pid) for pid in now)
+        seen.update(now)
+        server.process.kill()
+        server.process.wait()
+        deadline = time.monotonic() + 5
+        while alive(seen) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert alive(seen) == []
+    finally:
+        stop(server)
+        for pid in alive(seen):
+            os.kill(pid, signal.SIGKILL)

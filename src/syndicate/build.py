@@ -9,8 +9,7 @@ import hashlib
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache, partial
-from importlib import metadata, resources
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from types import MappingProxyType
@@ -18,6 +17,7 @@ from types import MappingProxyType
 from syndicate.config import Config
 from syndicate.diskcache import DiskCache
 from syndicate.feeds import listing_feed_parts
+from syndicate.fingerprint import code_fingerprint
 from syndicate.indexes import index_outputs
 from syndicate.listings import Collision, Listing, Listings, make_listings, replace_entries
 from syndicate.output import Output
@@ -82,7 +82,7 @@ class Builder:
         # remake everything, and where the store lives is in no output: replicas that read
         # it at other paths give the same ETags to what is made on demand.
         made_from = (config.site, config.excerpt, config.feed, config.page)
-        self._fingerprint = _code_fingerprint() + repr(made_from)
+        self._fingerprint = code_fingerprint() + repr(made_from)
         self._workers = worker_count(config.build.workers)
         self._units: dict[_Name, _Unit] = {}  # what the last build made, by unit
         self._listed: tuple[list[Entry], Listings] | None = None  # the last entries, grouped
@@ -350,21 +350,6 @@ def _post_outputs(
 def make_build(store: StoreResult, config: Config, now: datetime) -> Build:
     """The Build of `store` at `now`: a pure function of its arguments."""
     return Builder(config).build(store, now)
-
-
-@lru_cache(maxsize=1)
-def _code_fingerprint() -> str:
-    """A hash of syndicate's own code, templates and stylesheet, and of the libraries that
-    write its outputs: a cached output is reused only by the code that made it."""
-    digest = hashlib.sha256()
-    package = resources.files("syndicate")
-    for folder in (package, package / "templates", package / "static"):
-        for item in sorted(folder.iterdir(), key=lambda item: item.name):
-            if item.is_file() and not item.name.endswith(".pyc"):
-                digest.update(item.name.encode() + b"\0" + item.read_bytes())
-    for name in ("feedgen", "jinja2", "markdown", "pymdown-extensions", "nh3", "lxml"):
-        digest.update(f"{name}={metadata.version(name)}".encode())
-    return digest.hexdigest()
 
 
 def _site_files(config: Config) -> list[Output]:

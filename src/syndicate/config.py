@@ -79,6 +79,10 @@ class BuildConfig:
     interval: int = 60  # seconds between rebuilds
     cache_dir: Path = Path(".cache")  # rendered posts, kept across restarts
     workers: int = 0  # processes for a first build; 0: one per usable CPU, up to 8
+    # Seconds a post may take to render: one that takes longer is stopped and skipped.
+    render_timeout: int = 30
+    # Seconds a server's rebuild may run before it is reported (health, metrics, a log line).
+    rebuild_overdue: int = 300
 
 
 @dataclass(frozen=True)
@@ -326,6 +330,8 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "store.max_nesting": _positive,
     "build.interval": _positive,
     "build.workers": _not_negative,
+    "build.render_timeout": _positive,
+    "build.rebuild_overdue": _positive,
     "server.port": _port,
     "server.feed_max_age": _not_negative,
     "server.page_max_age": _not_negative,

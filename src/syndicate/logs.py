@@ -113,7 +113,14 @@ def configure_logging(log_format: str) -> logging.StreamHandler[TextIO]:
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").addFilter(_skipped_while_running)
     return handler
+
+
+def _skipped_while_running(record: logging.LogRecord) -> bool:
+    """APScheduler warns at every interval a rebuild outlasts ("maximum number of running
+    instances reached"): the Site says it once, when the rebuild is overdue."""
+    return "maximum number of running instances" not in record.getMessage()
 
 
 class AccessLog:

@@ -90,10 +90,17 @@ class _SiteCollector(Collector):
         yield GaugeMetricFamily(
             "syndicate_rebuild_last_duration_seconds", "Last rebuild's duration.", value=stats.last_seconds
         )
+        running = site.running
+        yield GaugeMetricFamily(
+            "syndicate_rebuild_running_seconds",
+            "How long the rebuild running now has been running; 0 between rebuilds.",
+            value=running.seconds if running is not None else 0,
+        )
         yield GaugeMetricFamily(
             "syndicate_degraded",
-            "1 while the build served is not the store's: the last rebuild failed or was held back.",
-            value=1 if site.error is not None else 0,
+            "1 while the build served may not be the store's: the last rebuild failed or was held"
+            " back, or the one running has run longer than build.rebuild_overdue.",
+            value=1 if site.degraded else 0,
         )
         yield GaugeMetricFamily(
             "syndicate_posts_published",

@@ -120,7 +120,7 @@ def worker_pool(workers: int, method: str) -> Iterator[ProcessPoolExecutor]:
         initializer=bind_to_parent,
         initargs=(os.getpid(),),
     )
-    restore = _end_on_sigterm(pool)
+    restore = end_on_sigterm(lambda: _end_workers(pool))
     try:
         yield pool
     except BaseException:
@@ -147,8 +147,8 @@ def _end_workers(pool: ProcessPoolExecutor) -> None:
         process.terminate()
 
 
-def _end_on_sigterm(pool: ProcessPoolExecutor) -> Callable[[], None]:
-    """Make SIGTERM end the pool's workers, then this process as it would have ended (by
+def end_on_sigterm(end_workers: Callable[[], None]) -> Callable[[], None]:
+    """Make SIGTERM call `end_workers`, then end this process as it would have ended (by
     the signal); the undo. Only where SIGTERM has no handler of its own (a server's)."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
@@ -158,7 +158,7 @@ def _end_on_sigterm(pool: ProcessPoolExecutor) -> Callable[[], None]:
 
     def end(signum: int, frame: FrameType | None) -> None:
         if os.getpid() == owner:  # not in a worker forked before it reset the handler
-            _end_workers(pool)
+            end_workers()
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -21,13 +21,15 @@ import nh3
 from markdown.extensions.toc import slugify_unicode
 
 from syndicate.config import Config
+from syndicate.crew import Crew, Lost
 from syndicate.diskcache import DiskCache
 from syndicate.excerpt import make_excerpt
+from syndicate.fingerprint import code_fingerprint
 from syndicate.markdown_blocks import SkippingBlockExtension
 from syndicate.markdown_inline import SkippingInlineExtension
 from syndicate.markdown_passes import FastPassesExtension
 from syndicate.markdown_toc import HeadingIdExtension
-from syndicate.parallel import can_fork, make_in_batches, worker_count, worker_pool
+from syndicate.parallel import can_fork, worker_count
 from syndicate.posts import Entry, Post, Problem, RenderFailed
 from syndicate.store import read_body
 from syndicate.urls import absolute, post_path
@@ -150,16 +152,13 @@ def render_post(body: str, summary: str | None, url: str, excerpt: ExcerptSettin
     return sanitize(raw, url), text
 
 
-# Below this many posts to render, starting worker processes costs more than it saves.
+# Below this many posts to render, starting more than one worker process costs more than
+# it saves.
 _PARALLEL_FROM = 200
-# Rendered posts are written to the disk cache this many at a time, so a cold store's
-# HTML never sits in memory all at once.
-_BATCH = 200
-# Posts sent to a worker at a time: about 0.05 s of work, so that no worker is left
-# with much to do after the others have finished.
+# Posts sent to a worker at a time, and written to the disk cache at a time (a cold
+# store's HTML never sits in memory all at once): about 0.05 s of work, so that no worker
+# is left with much to do after the others have finished.
 _CHUNK = 20
-# Bump when rendering, the excerpt or the cache's layout changes, so that caches on disk are not reused.
-_FORMAT_VERSION = "3"
 
 _Job = tuple[Post, Path | None, str, ExcerptSettings]
 # A post's render key, and its (HTML unless the disk cache has it, excerpt), or why it
@@ -170,7 +169,14 @@ _Kept = tuple[str, tuple[str | None, str] | RenderFailed]
 class Renderer:
     """Turns posts into Entries. Each post version is rendered once: with a cache folder,
     its HTML is kept on disk (read back when an output needs it) for this process and the
-    next; without one, in memory."""
+    next; without one, in memory.
+
+    Posts are rendered in other processes, so that one taking longer than
+    `build.render_timeout` can be stopped, whatever the Markdown library is doing: a
+    crew of workers for many posts, a single one for a few. That one is kept for the
+    next call when it was started as a new Python (a running server's rebuilds, which
+    have threads); forked, it is ended at the end of the call: it holds a copy of this
+    process's memory as it was when forked, which a server's would keep for its life."""
 
     def __init__(self, config: Config, cache_dir: Path | None = None) -> None:
         self._base_url = config.site.base_url
@@ -183,9 +189,24 @@ class Renderer:
         self._fingerprint = _fingerprint(self._excerpt)
         self._entries: dict[tuple[str, str], tuple[Entry, str]] = {}  # post version -> (entry, render key)
         self._disk = DiskCache(cache_dir, "rendered") if cache_dir is not None else None
-        self.rendered = 0  # how many posts the last entries() call had to render
+        self.rendered = 0  # how many posts the last entries() call rendered, or tried to
         self.failed: dict[str, Problem] = {}  # by render key: posts that cannot be rendered, skipped
         self._workers = worker_count(config.build.workers)
+        self._timeout = config.build.render_timeout
+        # The workers write to the disk cache unless it failed here already.
+        self._keeper = _Keeper(cache_dir if self._disk is not None and self._disk.usable else None)
+        self._single = Crew(_render_keyed, self._keeper, 1, self._timeout, _warm_up)
+        weakref.finalize(self, self._single.close)
+
+    def prepare(self) -> None:
+        """Start the worker that renders a few posts, if it would be kept: a server's first
+        edit then does not wait for a process to start (about 0.2 s)."""
+        if not can_fork():
+            self._single.prepare()
+
+    def close(self) -> None:
+        """End the worker kept for the next call, if any."""
+        self._single.close()
 
     def entries(self, posts: list[Post], root: Path | None = None) -> list[Entry]:
         """An Entry for each post; `root` is the store's folder, where posts without a
@@ -233,10 +254,10 @@ class Renderer:
         todo = {key: job for key, job in fresh.items() if key not in excerpts and key not in self.failed}
         for batch in self._render_all(todo, root):
             for key, done in batch:
+                self.rendered += 1
                 if isinstance(done, RenderFailed):
                     self.failed[key] = Problem(todo[key][0].source, 1, f"cannot be rendered: {done}")
                     continue
-                self.rendered += 1
                 page, excerpts[key] = done
                 if page is not None:  # the disk cache could not keep it
                     html[key] = page
@@ -261,37 +282,56 @@ class Renderer:
         return hashlib.sha256(f"{self._fingerprint}\0{post.digest}\0{url}".encode()).hexdigest()
 
     def _render_all(self, todo: dict[str, tuple[Post, str]], root: Path | None) -> Iterator[list[_Kept]]:
-        """Each post rendered, a batch at a time, each batch written to the disk cache."""
+        """Each post rendered, a chunk at a time, each chunk written to the disk cache by the
+        worker that rendered it; a post that took too long, as a RenderFailed."""
         jobs = [(key, (post, root, url, self._excerpt)) for key, (post, url) in todo.items()]
-        workers = self._workers
-        if len(jobs) < _PARALLEL_FROM or workers == 1:
-            for start in range(0, len(jobs), _BATCH):
-                yield self._keep([_render_keyed(key, job) for key, job in jobs[start : start + _BATCH]])
+        if not jobs:
             return
-        if can_fork():
-            # `syndicate build`, or a server's first build: workers forked from this process
-            # start at once, and write what they render to the disk cache themselves.
-            makers = [partial(_render_keyed, key, job) for key, job in jobs]
-            yield from make_in_batches(makers, _CHUNK, self._keep, workers, minimum=_PARALLEL_FROM)
-            return
-        # A server's rebuild: it has threads, which fork does not copy.
-        with worker_pool(workers, "spawn") as pool:
-            chunk = max(1, min(_CHUNK, len(jobs) // (workers * 8)))
-            results = pool.map(_render_job, [job for _, job in jobs], chunksize=chunk)
-            for start in range(0, len(jobs), _BATCH):
-                yield self._keep([(key, next(results)) for key, _ in jobs[start : start + _BATCH]])
+        workers = 1 if len(jobs) < _PARALLEL_FROM else self._workers
+        crew = (
+            self._single
+            if workers == 1
+            else Crew(_render_keyed, self._keeper, workers, self._timeout, _warm_up)
+        )
+        chunk = max(1, min(_CHUNK, len(jobs) // (workers * 8)))
+        try:
+            for done in crew.run(jobs[start : start + chunk] for start in range(0, len(jobs), chunk)):
+                if isinstance(done, Lost):
+                    if done.died is None:
+                        reason = f"it took longer than build.render_timeout ({self._timeout} s): stopped"
+                    else:
+                        reason = f"the process rendering it died ({done.died}), twice"
+                    yield [(done.item[0], RenderFailed(f"{reason}; skipped"))]
+                else:
+                    yield done
+        finally:
+            crew.close(forked_only=crew is self._single)
 
-    def _keep(self, made: list[tuple[str, tuple[str, str] | RenderFailed]]) -> list[_Kept]:
-        """Write rendered posts to the disk cache, where this runs: each post's (HTML,
-        excerpt), the HTML None if the cache kept it; or why it could not be rendered."""
+
+class _Keeper:
+    """In a worker: writes what it rendered to the disk cache in `folder`, if any; each
+    post's (HTML, excerpt), the HTML None if the cache kept it, or why it could not be
+    rendered."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._disk: DiskCache | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"folder": self.folder, "_disk": None}  # a connection of its own in each worker
+
+    def __call__(self, made: list[tuple[str, tuple[str, str] | RenderFailed]]) -> list[_Kept]:
+        if self.folder is not None and self._disk is None:
+            self._disk = DiskCache(self.folder, "rendered")
+        disk = self._disk
         rendered = [(key, done) for key, done in made if not isinstance(done, RenderFailed)]
         kept = False
-        if self._disk is not None:
+        if disk is not None:
             rows = {}
             for key, (page, excerpt) in rendered:
                 rows[key], rows[_excerpt_key(key)] = page.encode(), excerpt.encode()
-            self._disk.put_many(rows)
-            kept = self._disk.usable
+            disk.put_many(rows)
+            kept = disk.usable
         return [
             (key, done if isinstance(done, RenderFailed) else (None if kept else done[0], done[1]))
             for key, done in made
@@ -320,13 +360,18 @@ def _render_job(job: _Job) -> tuple[str, str] | RenderFailed:
         return RenderFailed.of(exc)
 
 
-def _render_keyed(key: str, job: _Job) -> tuple[str, tuple[str, str] | RenderFailed]:
+def _warm_up() -> None:
+    """In a worker, before its first post: the converter and the sanitizer made (and
+    Python-Markdown's extensions imported), which that post's time would otherwise pay."""
+    sanitize(markdown_to_html("*a*"), "http://localhost/")
+
+
+def _render_keyed(keyed: tuple[str, _Job]) -> tuple[str, tuple[str, str] | RenderFailed]:
+    key, job = keyed
     return key, _render_job(job)
 
 
 def _fingerprint(excerpt: ExcerptSettings) -> str:
-    """What every rendered post depends on besides itself: settings and library versions."""
-    libraries = [
-        f"{name}={metadata.version(name)}" for name in ("markdown", "pymdown-extensions", "nh3", "regex")
-    ]
-    return f"{_FORMAT_VERSION}|{'|'.join(libraries)}|{excerpt!r}"
+    """What every rendered post depends on besides itself and its URL: the code and the
+    excerpt's settings."""
+    return f"{code_fingerprint()}|{excerpt!r}"

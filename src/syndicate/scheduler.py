@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -42,6 +42,19 @@ class RebuildError:
     last: datetime  # most recent failure
 
 
+@dataclass(frozen=True)
+class Running:
+    """The rebuild running now."""
+
+    number: int  # rebuilds started before it, the first build included
+    since: datetime
+    started: float  # time.monotonic() then
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+
 @dataclass
 class RebuildStats:
     changed: int = 0  # rebuilds that made a new Build
@@ -60,6 +73,9 @@ class Site:
         self.error: RebuildError | None = None
         self.checked_at: datetime | None = None  # the last rebuild attempt
         self.stats = RebuildStats()
+        self.running: Running | None = None
+        self._started = 0  # rebuilds started
+        self._reported = 0  # the last of them reported overdue
         # Called as listener(old, new) after a rebuild swapped in a changed Build.
         self.listeners: list[Callable[[Build, Build], None]] = []
         self._lock = threading.Lock()
@@ -73,6 +89,7 @@ class Site:
             now = max(now, datetime.now(UTC)) if now else datetime.now(UTC)
             self.checked_at = now
             started = time.perf_counter()
+            self._watch(now)
             try:
                 changed = self._rebuild(now)
             except Exception as exc:
@@ -82,6 +99,7 @@ class Site:
             finally:
                 self.stats.last_seconds = time.perf_counter() - started
                 self.stats.seconds += self.stats.last_seconds
+                self._finished()
             if changed:
                 self.stats.changed += 1
             else:
@@ -91,6 +109,49 @@ class Site:
                 self.error = None
             self._schedule_due()
             return True
+
+    @property
+    def overdue(self) -> bool:
+        """Whether a rebuild has been running for longer than `build.rebuild_overdue`."""
+        running = self.running
+        return running is not None and running.seconds > self.config.build.rebuild_overdue
+
+    @property
+    def degraded(self) -> bool:
+        """Whether the Build served may not be the store's: the last rebuild failed, or was
+        held back, or the one running is overdue."""
+        return self.error is not None or self.overdue
+
+    def _watch(self, now: datetime) -> None:
+        """Note the rebuild starting, and have it reported if it is still running once overdue."""
+        self._started += 1
+        self.running = Running(self._started, now, time.monotonic())
+        bound = self.config.build.rebuild_overdue
+        if self._scheduler is not None:  # not the first build: no thread may run beside it (fork)
+            self._scheduler.add_job(
+                self._report_overdue,
+                "date",
+                run_date=now + timedelta(seconds=bound),
+                args=[self._started],
+                id="overdue",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+
+    def _report_overdue(self, number: int) -> None:
+        running = self.running
+        if running is not None and running.number == number:
+            self._reported = number
+            log.warning(
+                "a rebuild has been running for more than %d s (build.rebuild_overdue):"
+                " the site served may be older than the store",
+                self.config.build.rebuild_overdue,
+            )
+
+    def _finished(self) -> None:
+        running, self.running = self.running, None
+        if running is not None and running.number == self._reported:
+            log.warning("the overdue rebuild ended after %.1f s", running.seconds)
 
     def _rebuild(self, now: datetime) -> bool:
         for attempt in range(1, _ATTEMPTS + 1):
@@ -126,7 +187,7 @@ class Site:
             "built %d resources from %d posts (%d skipped)",
             len(self.build.resources),
             len(self.build.published),
-            sum(p.severity == "error" for p in result.problems),
+            sum(p.severity == "error" for p in self.build.problems),  # the store's, and posts not rendered
         )
         return True
 
@@ -150,11 +211,13 @@ class Site:
         self._scheduler = scheduler
         scheduler.start()
         self._schedule_due()
+        self.builder.renderer.prepare()
 
     def stop(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        self.builder.renderer.close()
 
     def _schedule_due(self) -> None:
         scheduler = self._scheduler

@@ -314,9 +314,10 @@ def _not_modified(
 def _health(site: Site) -> dict[str, object]:
     build: Build | None = site.build
     error = site.error
+    running = site.running
     problems = build.problems if build else ()
     return {
-        "status": "ok" if error is None else "degraded",
+        "status": "degraded" if site.degraded else "ok",
         "build_time": build.made_at.isoformat() if build else None,
         "checked_at": site.checked_at.isoformat() if site.checked_at else None,
         "posts": len(build.published) if build else 0,
@@ -331,4 +332,12 @@ def _health(site: Site) -> dict[str, object]:
         if error is None
         else {"message": error.message, "since": error.since.isoformat(), "last": error.last.isoformat()},
         "next_due": build.next_due.isoformat() if build and build.next_due else None,
+        # Overdue past build.rebuild_overdue: the site may be older than the store meanwhile.
+        "rebuild_running": None
+        if running is None
+        else {
+            "since": running.since.isoformat(),
+            "seconds": round(running.seconds, 1),
+            "overdue": running.seconds > site.config.build.rebuild_overdue,
+        },
     }

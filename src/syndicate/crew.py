@@ -1,0 +1,297 @@
+"""Work in processes that can be stopped: an item that runs past its time has its
+worker killed, and comes back as Lost; everything else is done.
+
+Python cannot stop a thread, and a signal's handler runs only between bytecodes, never
+inside C code that loops: only a process can be stopped whatever it is doing. Each
+worker takes a chunk of items at a time, tells the parent each time it finishes one
+(an empty message on its pipe), so that the parent knows which item runs and since
+when, and ends the chunk by `keep` of what it made, run where it was made.
+
+A worker is forked while this process has no other thread (at once, inheriting what
+it needs), else started as a new Python (`python -c ...`) that imports what `do` and
+`keep` need; unlike multiprocessing's "spawn", it never runs this process's main script
+again, which a script without an `if __name__ == "__main__"` guard does not survive.
+Workers never outlive this process (parallel.bind_to_parent): the kernel kills a worker
+when the thread that started it ends, which a server's threads do only when it stops. A
+worker found dead while it waited for work is replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import math
+import multiprocessing
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any, Generic, TypeVar
+
+from syndicate.parallel import bind_to_parent, can_fork, end_on_sigterm
+
+T = TypeVar("T")
+R = TypeVar("R")
+# What a worker does: `do` to each item, `keep` of a chunk's, and `setup` first, if any.
+_Work = tuple[Callable[[Any], Any], Callable[[list[Any]], Any], Callable[[], object] | None]
+
+
+@dataclass(frozen=True)
+class Lost(Generic[T]):
+    """An item that was not done: it ran past its time, or its worker died under it (how,
+    such as "killed by SIGSEGV")."""
+
+    item: T
+    died: str | None = None
+
+
+class Crew(Generic[T, R]):
+    """Up to `size` worker processes doing `do` to each item of a chunk, then `keep` of the
+    chunk's results; an item still running after `timeout` seconds is stopped. `do` and
+    `keep` are pickled for a spawned worker: module-level functions, or objects of them.
+    `setup`, if any, runs in each worker before it takes work, on no item's time (imports
+    and caches that the first item would otherwise pay for). Idle workers are kept for the
+    next run() until close()."""
+
+    def __init__(
+        self,
+        do: Callable[[T], Any],
+        keep: Callable[[list[Any]], R],
+        size: int,
+        timeout: float,
+        setup: Callable[[], object] | None = None,
+    ) -> None:
+        self._work: _Work = (do, keep, setup)
+        self._size = size
+        self._timeout = timeout
+        self._idle: list[_Worker] = []
+        self.started = 0  # workers started so far: forked or spawned
+
+    def run(self, chunks: Iterable[list[T]]) -> Iterator[R | Lost[T]]:
+        """`keep` of each chunk, in the order they are done, and each item that was stopped:
+        the rest of its chunk is done again by another worker. An item whose worker died
+        under it (a crash, the OOM killer) is tried again alone, and lost if that dies too.
+        An exception `do` or `keep` raised is raised here."""
+        queue = deque(chunks)
+        busy: dict[Connection, _Worker] = {}
+        died: set[int] = set()  # ids of the items a worker died under once
+        restore = end_on_sigterm(lambda: self._kill([*busy.values(), *self._idle]))
+        try:
+            while queue or busy:
+                while queue and len(busy) < self._size:
+                    worker = self._worker()
+                    if worker.give(queue[0], self._timeout):
+                        queue.popleft()
+                        busy[worker.conn] = worker
+                    elif worker.fresh:
+                        raise RuntimeError("a worker process could not start")
+                soonest = min(worker.deadline for worker in busy.values())
+                left = None if soonest == math.inf else max(0.0, soonest - time.monotonic())
+                for ready in wait(list(busy), left):
+                    worker = busy[ready]  # type: ignore[index]  # one of those it was given
+                    try:
+                        message = worker.conn.recv_bytes()
+                    except (EOFError, OSError):
+                        del busy[worker.conn]
+                        yield from self._died(worker, queue, died)
+                        continue
+                    if not message:
+                        worker.finished_one(self._timeout)  # or started
+                        continue
+                    del busy[worker.conn]
+                    self._idle.append(worker)
+                    ok, value = pickle.loads(message)
+                    if not ok:
+                        raise value
+                    yield value
+                now = time.monotonic()
+                for worker in list(busy.values()):
+                    if worker.deadline <= now and not worker.conn.poll():
+                        del busy[worker.conn]
+                        self._kill([worker])
+                        item, rest = worker.running()
+                        if rest:
+                            queue.appendleft(rest)
+                        yield Lost(item)
+        except BaseException:
+            self._kill(list(busy.values()))  # in the middle of a chunk: of no more use
+            raise
+        finally:
+            restore()
+
+    def prepare(self) -> None:
+        """Start a worker now if none is idle, so that the next run() need not wait for one."""
+        if not any(worker.process.is_alive() for worker in self._idle):
+            self._idle.append(self._worker())
+
+    def close(self, forked_only: bool = False) -> None:
+        """End the idle workers (only those that were forked): each is asked to, and killed
+        if it has not within a second."""
+        ending = [worker for worker in self._idle if worker.forked or not forked_only]
+        self._idle = [worker for worker in self._idle if worker not in ending]
+        for worker in ending:
+            worker.stop()
+        for worker in ending:
+            worker.process.join(1)
+            if worker.process.is_alive():
+                self._kill([worker])
+
+    def _worker(self) -> _Worker:
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.process.is_alive():
+                worker.fresh = False
+                return worker
+            self._kill([worker])  # ended while idle (from outside, or with its thread): reaped
+        self.started += 1
+        return _Worker(self._work)
+
+    def _died(self, worker: _Worker, queue: deque[list[T]], died: set[int]) -> Iterator[Lost[T]]:
+        self._kill([worker])
+        code = worker.process.exitcode
+        how = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
+        if not worker.ready or worker.done == len(worker.chunk):  # no item's fault
+            raise RuntimeError(f"a worker process died ({how}) before or after its items")
+        item, rest = worker.running()
+        if rest:
+            queue.appendleft(rest)
+        if id(item) in died:
+            yield Lost(item, how)
+        else:
+            died.add(id(item))
+            queue.appendleft([item])
+
+    @staticmethod
+    def _kill(workers: list[_Worker]) -> None:
+        for worker in workers:
+            worker.process.kill()
+        for worker in workers:
+            worker.process.join()
+            worker.conn.close()
+
+
+class _Worker:
+    """One worker process, and the chunk it is doing."""
+
+    def __init__(self, work: _Work) -> None:
+        self.forked = can_fork()
+        self.conn, child = multiprocessing.Pipe()
+        self.process: BaseProcess | _Started
+        if self.forked:
+            context = multiprocessing.get_context("fork")
+            self.process = context.Process(
+                target=_forked, args=(child, os.getpid(), work), daemon=True, name="syndicate-worker"
+            )
+            self.process.start()
+        else:
+            self.process = _Started(child.fileno())
+            self.conn.send(sys.path)  # where the worker finds what its work is made of
+            self.conn.send(work)
+        child.close()  # the worker's end: once it is gone, reading here ends
+        self.fresh = True  # started for the chunk it is about to be given
+        # Until it says it is ready, no item runs: a spawned worker takes a while to start.
+        self.ready = False
+        self.chunk: list[Any] = []
+        self.done = 0  # items of the chunk done
+        self.deadline = math.inf
+
+    def give(self, chunk: list[Any], timeout: float) -> bool:
+        """Send it a chunk; False if it is gone (it is then ended)."""
+        try:
+            self.conn.send(chunk)
+        except OSError:
+            Crew._kill([self])
+            return False
+        self.chunk, self.done = chunk, 0
+        self.deadline = time.monotonic() + timeout if self.ready else math.inf
+        return True
+
+    def finished_one(self, timeout: float) -> None:
+        """It finished an item of its chunk, or started (and began the first)."""
+        if self.ready:
+            self.done += 1
+        self.ready = True
+        # After the last item it keeps the chunk (writes to a disk): no item of it is at fault.
+        self.deadline = time.monotonic() + timeout if self.done < len(self.chunk) else math.inf
+
+    def running(self) -> tuple[Any, list[Any]]:
+        """The item it was doing, and the others of its chunk (those done were not kept)."""
+        index = self.done
+        return self.chunk[index], self.chunk[:index] + self.chunk[index + 1 :]
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):  # gone already
+            self.conn.send(None)
+
+
+class _Started:
+    """A worker started as a new Python process, with what a forked one has of a Process."""
+
+    def __init__(self, fd: int) -> None:
+        command = f"from syndicate.crew import _started; _started({fd}, {os.getpid()})"
+        self._popen = subprocess.Popen([sys.executable, "-c", command], pass_fds=[fd])
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._popen.poll()
+
+    def is_alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def kill(self) -> None:
+        self._popen.kill()
+
+    def join(self, timeout: float | None = None) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._popen.wait(timeout)
+
+
+def _started(fd: int, parent: int) -> None:
+    """A started worker's life (see _Started)."""
+    bind_to_parent(parent)
+    conn = Connection(fd)
+    sys.path[:] = conn.recv()
+    _serve(conn, conn.recv())
+
+
+def _forked(conn: Connection, parent: int, work: _Work) -> None:
+    bind_to_parent(parent)
+    # What it shares with the parent is never collected here: a collection writes to every
+    # object it looks at, and so copies the parent's memory into this process page by page.
+    gc.freeze()
+    _serve(conn, work)
+
+
+def _serve(conn: Connection, work: _Work) -> None:
+    """A worker's life: chunks until the parent sends None, or goes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a ^C is the parent's: it ends the workers
+    do, keep, setup = work
+    if setup is not None:
+        setup()
+    conn.send_bytes(b"")  # ready
+    while True:
+        try:
+            chunk = conn.recv()
+        except EOFError:
+            return
+        if chunk is None:
+            return
+        try:
+            made = []
+            for item in chunk:
+                made.append(do(item))
+                conn.send_bytes(b"")
+            reply: tuple[bool, Any] = (True, keep(made))
+        except Exception as exc:
+            reply = (False, exc)
+        try:
+            conn.send_bytes(pickle.dumps(reply))
+        except pickle.PicklingError as exc:
+            conn.send_bytes(pickle.dumps((False, RuntimeError(f"a worker's result: {exc}"))))
