@@ -47,7 +47,7 @@ from harness import (
 )
 
 from syndicate.config import load_config
-from syndicate.scheduler import Site
+from syndicate.serve.site import Site
 
 ADDED_NAME = "bench-added-{}.md"
 DEFAULT_SIZES = (1000, 10000)

@@ -25,7 +25,7 @@ from harness import format_bytes, text_table
 
 from syndicate.config import load_config
 from syndicate.posts import Entry, Post
-from syndicate.scheduler import Site
+from syndicate.serve.site import Site
 
 
 def resident_bytes() -> int:

@@ -22,7 +22,7 @@ import gen_store
 import yaml
 from harness import BENCH_DIR, Tool, ensure_venv
 
-from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS
+from syndicate.render.renderer import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS
 
 VENV = BENCH_DIR / ".venv-pelican"
 REQUIREMENTS = BENCH_DIR / "requirements-pelican.txt"

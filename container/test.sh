@@ -157,7 +157,7 @@ fi
 pass "IMAGE build --out /tmp/out works on a read-only root: $(printf '%s\n' "$out" | tail -n 1)"
 
 # A container limited to one CPU gets one first-build worker, however many the host has.
-probe='from syndicate.parallel import worker_count; print(worker_count(0))'
+probe='from syndicate.workers.parallel import worker_count; print(worker_count(0))'
 if ! out=$("${P[@]}" run --rm "${LIMITS[@]}" --network none --read-only --cpus 1 \
   --entrypoint python "$IMAGE" -c "$probe" 2>&1) || [[ $(printf '%s\n' "$out" | tail -n 1) != 1 ]]; then
   printf '%s\n' "$out" | tail -n 20 >&2

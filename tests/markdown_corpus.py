@@ -14,8 +14,8 @@ from types import ModuleType
 import markdown
 from markdown.extensions import Extension
 
-from syndicate import frontmatter
-from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS
+from syndicate.render.renderer import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS
+from syndicate.source import frontmatter
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE_BODIES = [

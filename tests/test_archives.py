@@ -12,9 +12,9 @@ from conftest import make_config, write
 from feedcheck import feedparser_ok, jing_validate
 from lxml import etree
 
-from syndicate.build import Build, make_build
+from syndicate.build.builder import Build, make_build
 from syndicate.config import Config
-from syndicate.store import PostStore
+from syndicate.source.store import PostStore
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 NS = {"a": "http://www.w3.org/2005/Atom", "fh": "http://purl.org/syndication/history/1.0"}

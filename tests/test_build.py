@@ -35,13 +35,13 @@ from conftest import EXAMPLE_CONFIG, make_config, write
 from feedcheck import feedparser_ok, jing_validate, strict_parse
 from lxml import etree
 
-from syndicate.build import Build, Builder, make_build
+from syndicate.build.builder import Build, Builder, make_build
+from syndicate.build.resource import OnDemand, Resource
+from syndicate.build.writer import write_build
 from syndicate.config import Config, load_config
 from syndicate.posts import Post
-from syndicate.resource import OnDemand, Resource
-from syndicate.store import PostStore, StoreResult
+from syndicate.source.store import PostStore, StoreResult
 from syndicate.urls import slugify
-from syndicate.writer import write_build
 
 CONTENT = EXAMPLE_CONFIG.parent / "content"
 BASE = "http://127.0.0.1:8000/"

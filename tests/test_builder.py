@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from conftest import make_config, write
 
-from syndicate import scheduler
-from syndicate.build import Build, Builder, make_build
+from syndicate.build.builder import Build, Builder, make_build
+from syndicate.build.resource import OnDemand
 from syndicate.config import Config
 from syndicate.posts import Post
-from syndicate.resource import OnDemand
-from syndicate.scheduler import Site
-from syndicate.store import PostStore, StoreResult
+from syndicate.serve import site as scheduler
+from syndicate.serve.site import Site
+from syndicate.source.store import PostStore, StoreResult
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 POST = "---\ntitle: {title}\ndate: 2026-01-{day:02d}\ncategory: {category}\ntags: [t{tag}]\n---\n{body}\n"

@@ -24,9 +24,9 @@ OPEN_FILES = 256  # the server's RLIMIT_NOFILE, soft and hard: it cannot raise i
 # The pure-Python stack uvicorn falls back to (h11 and asyncio), whose accept loop is what
 # logged "Too many open files" thousands of times a second.
 FALLBACK = """import sys
-import syndicate.server
+import syndicate.serve.server
 from syndicate.cli import main
-syndicate.server.server_stack = lambda: ("h11", "asyncio")
+syndicate.serve.server.server_stack = lambda: ("h11", "asyncio")
 sys.exit(main(sys.argv[1:]))
 """
 STACKS = ["httptools", "h11"]

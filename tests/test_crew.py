@@ -1,4 +1,4 @@
-"""Work in worker processes that can be stopped (syndicate.crew), with real processes: an
+"""Work in worker processes that can be stopped (syndicate.workers.crew), with real processes: an
 item that runs too long, even inside C code, is stopped and the rest is done."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.crew import Crew, Lost
+from syndicate.workers.crew import Crew, Lost
 
 
 def do(item: str) -> tuple[str, int]:
@@ -138,7 +138,7 @@ def test_forked_workers_are_ended_by_close_of_forked_ones() -> None:
 
 
 UNGUARDED = """import threading, sys
-from syndicate.crew import Crew
+from syndicate.workers.crew import Crew
 from syndicate.xmlchars import strip_forbidden  # any function of syndicate's
 
 threading.Thread(target=threading.Event().wait, daemon=True).start()  # no fork: a new Python

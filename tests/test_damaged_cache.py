@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_build import run_cli
 
-from syndicate.diskcache import DiskCache
+from syndicate.caching.diskcache import DiskCache
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "site"
 PAGE = 4096  # SQLite's default page size: the first holds the header and the schema

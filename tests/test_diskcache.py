@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from syndicate import diskcache
-from syndicate.diskcache import DiskCache
+from syndicate.caching import diskcache
+from syndicate.caching.diskcache import DiskCache
 
 
 def test_a_cache_file_with_small_pages_is_used_as_it_is(tmp_path: Path) -> None:

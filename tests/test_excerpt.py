@@ -5,8 +5,8 @@ import random
 import pytest
 import regex  # type: ignore[import-untyped]  # no stubs are installed
 
-import syndicate.excerpt
-from syndicate.excerpt import make_excerpt, plain_text
+import syndicate.render.excerpt
+from syndicate.render.excerpt import make_excerpt, plain_text
 
 
 def excerpt(html: str, length: int = 350, *, summary: str | None = None, lang: str = "zh") -> str:
@@ -25,7 +25,7 @@ def graphemes(text: str) -> int:
 
 
 # What Python-Markdown (footnotes, tables, pymdownx arithmatex/highlight/superfences) renders.
-# syndicate.render turns Pygments off, which gives the plain form; the other is Pygments'.
+# syndicate.render.renderer turns Pygments off, which gives the plain form; the other is Pygments'.
 PLAIN_CODE_BLOCK = (
     '<pre class="highlight"><code class="language-python">for x in xs:\n    print(x &lt; 2)</code></pre>'
 )
@@ -112,7 +112,7 @@ def test_parsing_in_small_chunks_gives_the_same_result(monkeypatch: pytest.Monke
     long_post = POST.replace("<!-- more -->", "") * 20
     lengths = (1, 45, 91, 140, 181, 350, 2000)
     expected = [excerpt(long_post, n) for n in lengths]
-    monkeypatch.setattr(syndicate.excerpt, "_first_chunk", lambda length: 1)
+    monkeypatch.setattr(syndicate.render.excerpt, "_first_chunk", lambda length: 1)
     assert [excerpt(long_post, n) for n in lengths] == expected
 
 
@@ -392,4 +392,4 @@ def test_graphemes_are_the_clusters_the_unicode_rules_give() -> None:
     chooser = random.Random(7)
     for _ in range(3000):
         text = "".join(chooser.choices(pieces, k=chooser.randint(0, 12)))
-        assert syndicate.excerpt._graphemes(text) == regex.findall(r"\X", text), repr(text)
+        assert syndicate.render.excerpt._graphemes(text) == regex.findall(r"\X", text), repr(text)

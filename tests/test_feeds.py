@@ -17,8 +17,8 @@ import pytest
 from feedcheck import ATOM_RNC, ATOM_SCH, feedparser_ok, find_jing, jing_validate, run_jing
 
 from syndicate.config import Config
-from syndicate.feeds import FEED_FILES, atom_feed, feed_title, json_feed, rss_feed
-from syndicate.listings import Listing
+from syndicate.outputs.feeds import FEED_FILES, atom_feed, feed_title, json_feed, rss_feed
+from syndicate.outputs.listings import Listing
 from syndicate.posts import Entry, Post
 from syndicate.urls import absolute, category_path, post_path, tag_path
 

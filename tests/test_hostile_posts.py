@@ -15,14 +15,14 @@ import pytest
 from conftest import make_config, write
 from serving import Server, start, stop, wait_for
 
-import syndicate.frontmatter as frontmatter_module
-from syndicate.build import Builder
+import syndicate.source.frontmatter as frontmatter_module
+from syndicate.authoring.newpost import new_post
+from syndicate.build.builder import Builder
 from syndicate.config import Config
-from syndicate.frontmatter import parse_post
-from syndicate.newpost import new_post
-from syndicate.render import Renderer
-from syndicate.safefile import Refused, read_regular
-from syndicate.store import PostChanged, PostStore, StoreResult, read_body
+from syndicate.render.renderer import Renderer
+from syndicate.source.frontmatter import parse_post
+from syndicate.source.safefile import Refused, read_regular
+from syndicate.source.store import PostChanged, PostStore, StoreResult, read_body
 
 GOOD = "---\ntitle: Good post\ndate: 2026-01-11\ncategory: Notes\n---\nHello.\n"
 H = "---\ntitle: Bad\ndate: 2026-01-02\n"  # a post's first lines: its next field is on line 4

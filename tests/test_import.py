@@ -23,10 +23,7 @@ import pytest
 from conftest import make_config, write
 from test_build import run_cli
 
-from syndicate.build import make_build
-from syndicate.cli import main
-from syndicate.config import Config
-from syndicate.importer import (
+from syndicate.authoring.importer import (
     MAX_DOWNLOAD_MB,
     MAX_IMPORTED_POST_BYTES,
     _Progress,
@@ -37,9 +34,12 @@ from syndicate.importer import (
     read_feed,
     title_from_text,
 )
+from syndicate.build.builder import make_build
+from syndicate.cli import main
+from syndicate.config import Config
 from syndicate.posts import Post
-from syndicate.render import markdown_to_html, sanitize
-from syndicate.store import PostStore, StoreResult, read_body
+from syndicate.render.renderer import markdown_to_html, sanitize
+from syndicate.source.store import PostStore, StoreResult, read_body
 
 DATA = Path(__file__).parent / "data"
 WORDPRESS = DATA / "wordpress.rss"

@@ -11,9 +11,9 @@ import pytest
 from conftest import make_config, write
 from lxml import etree
 
-import syndicate.indexes
-from syndicate.build import Build, make_build
-from syndicate.store import PostStore
+import syndicate.outputs.indexes
+from syndicate.build.builder import Build, make_build
+from syndicate.source.store import PostStore
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 POST = "---\ntitle: {title}\ndate: 2026-01-0{day}\nauthor: {author}\ncategory: 强化学习\n{extra}---\nText.\n"
@@ -59,7 +59,7 @@ def test_past_the_limit_the_sitemap_is_an_index_of_sitemaps(
     for day in range(1, 8):
         write(store, f"p{day}.md", POST.format(title=f"P{day}", day=day, author="Ann", extra=""))
     single = build_of(store)
-    monkeypatch.setattr(syndicate.indexes, "SITEMAP_LIMIT", 4)
+    monkeypatch.setattr(syndicate.outputs.indexes, "SITEMAP_LIMIT", 4)
     split = build_of(store)
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     every = etree.fromstring(single.resources["/sitemap.xml"].body).xpath("//s:url", namespaces=ns)

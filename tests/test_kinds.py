@@ -13,9 +13,9 @@ from conftest import write
 from serving import Server, start, stop
 from test_build import run_cli
 
-from syndicate.build import make_build
+from syndicate.build.builder import make_build
 from syndicate.config import load_config
-from syndicate.store import PostStore
+from syndicate.source.store import PostStore
 
 POST = "---\ntitle: Post {n}\ndate: 2026-01-{n:02d}\ncategory: Notes\n---\n![dot](/images/dot.png)\n"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")  # enough to serve

@@ -26,9 +26,10 @@ from markdown_corpus import (
     with_hook,
 )
 
-from syndicate import markdown_blocks, render
-from syndicate.markdown_blocks import NEEDS, SkippingBlockExtension
-from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
+from syndicate.render import markdown_blocks
+from syndicate.render import renderer as render
+from syndicate.render.markdown_blocks import NEEDS, SkippingBlockExtension
+from syndicate.render.renderer import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
 
 # Blocks each listed processor takes, or nearly takes.
 SNIPPETS = [

@@ -27,9 +27,11 @@ from markdown_corpus import (
     with_hook,
 )
 
-from syndicate import frontmatter, markdown_blocks, markdown_inline, markdown_passes, markdown_toc, render
-from syndicate.markdown_inline import NEEDS, STARTS, SkippingInlineExtension, SkippingInlineProcessor
-from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
+from syndicate.render import markdown_blocks, markdown_inline, markdown_passes, markdown_toc
+from syndicate.render import renderer as render
+from syndicate.render.markdown_inline import NEEDS, STARTS, SkippingInlineExtension, SkippingInlineProcessor
+from syndicate.render.renderer import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
+from syndicate.source import frontmatter
 
 EXAMPLE_POSTS = sorted((Path(__file__).parents[1] / "examples" / "site" / "content").rglob("*.md"))
 

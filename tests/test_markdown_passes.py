@@ -31,15 +31,16 @@ from markdown_corpus import (
     with_hook,
 )
 
-from syndicate import markdown_passes, render
-from syndicate.markdown_blocks import SkippingBlockExtension
-from syndicate.markdown_passes import (
+from syndicate.render import markdown_passes
+from syndicate.render import renderer as render
+from syndicate.render.markdown_blocks import SkippingBlockExtension
+from syndicate.render.markdown_passes import (
     FastNormalizeWhitespace,
     FastPassesExtension,
     FastUnescape,
     _look_only_where_it_is,
 )
-from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
+from syndicate.render.renderer import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
 
 SNIPPETS = [
     "a\n   \n\nb\n \n \n\tc\r\n  \r\nd  ",

@@ -27,9 +27,11 @@ from markdown_corpus import (
     with_hook,
 )
 
-from syndicate import frontmatter, markdown_toc, render
-from syndicate.markdown_toc import HeadingIdExtension, HeadingIdProcessor
-from syndicate.render import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
+from syndicate.render import markdown_toc
+from syndicate.render import renderer as render
+from syndicate.render.markdown_toc import HeadingIdExtension, HeadingIdProcessor
+from syndicate.render.renderer import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
+from syndicate.source import frontmatter
 
 EXAMPLE_POSTS = sorted((Path(__file__).parents[1] / "examples" / "site" / "content").rglob("*.md"))
 

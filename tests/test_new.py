@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import make_config, write
 
+from syndicate.authoring.newpost import new_post, parse_tags
 from syndicate.cli import main
-from syndicate.newpost import new_post, parse_tags
-from syndicate.store import PostStore
+from syndicate.source.store import PostStore
 
 # 20:00 UTC on the 10th is already the 11th in Shanghai, the site's zone in make_config.
 NOW = datetime(2026, 1, 10, 20, 0, 5, 123456, tzinfo=UTC)

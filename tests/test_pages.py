@@ -13,12 +13,12 @@ from conftest import write
 from lxml.html import HtmlElement
 
 from syndicate import urls
-from syndicate.build import Build, Builder
+from syndicate.build.builder import Build, Builder
 from syndicate.config import Config, PageConfig, SiteConfig
-from syndicate.listings import Listings, make_listings
-from syndicate.pages import not_found_page, page_numbers, render_pages
+from syndicate.outputs.listings import Listings, make_listings
+from syndicate.outputs.pages import not_found_page, page_numbers, render_pages
 from syndicate.posts import Entry, Post
-from syndicate.store import PostStore
+from syndicate.source.store import PostStore
 
 BASE = "https://example.org/blog/"
 CATEGORIES = ("Large Model", "3D Model", "强化学习")

@@ -15,14 +15,15 @@ import pytest
 from conftest import make_config, write
 from test_builder import NOW, fill, on_demand, same
 
-from syndicate import crew, parallel, render
-from syndicate.build import Builder
+from syndicate.build.builder import Builder
+from syndicate.build.resource import OnDemand
+from syndicate.build.writer import WriteError, write_build
+from syndicate.caching.diskcache import DiskCache
 from syndicate.config import Config
-from syndicate.diskcache import DiskCache
-from syndicate.render import Renderer
-from syndicate.resource import OnDemand
-from syndicate.store import PostStore
-from syndicate.writer import WriteError, write_build
+from syndicate.render import renderer as render
+from syndicate.render.renderer import Renderer
+from syndicate.source.store import PostStore
+from syndicate.workers import crew, parallel
 
 needs_fork = pytest.mark.skipif(
     "fork" not in parallel.multiprocessing.get_all_start_methods() or parallel.worker_count(0) < 2,

@@ -14,7 +14,7 @@ import feedparser  # type: ignore[import-untyped]
 import pytest
 from conftest import write
 
-from syndicate.frontmatter import parse_post
+from syndicate.source.frontmatter import parse_post
 
 GOOD = "---\ntitle: Good\ndate: 2026-01-11\n---\nHello.\n"
 ADVICE = "give a tag:, urn:, http: or https: URI, or an id with no scheme"

@@ -12,11 +12,11 @@ import markdown
 import pytest
 from conftest import make_config, write
 
-import syndicate.fingerprint as fingerprint_module
-import syndicate.render as render_module
+import syndicate.caching.fingerprint as fingerprint_module
+import syndicate.render.renderer as render_module
 from syndicate.posts import Entry, Post
-from syndicate.render import Renderer, markdown_to_html, sanitize
-from syndicate.store import PostStore
+from syndicate.render.renderer import Renderer, markdown_to_html, sanitize
+from syndicate.source.store import PostStore
 
 PAGE = "https://blog.example/posts/hello/"
 
@@ -215,10 +215,10 @@ def test_an_upgrade_that_changes_any_source_file_renders_the_posts_again(
     assert same.rendered == 0
 
     package = tmp_path / "syndicate"
-    shutil.copytree(Path(render_module.__file__).parent, package)
+    shutil.copytree(Path(render_module.__file__).parents[1], package)
     monkeypatch.setattr(fingerprint_module.resources, "files", lambda name: package)
     try:
-        for name in ("excerpt.py", "markdown_inline.py"):
+        for name in ("render/excerpt.py", "render/markdown_inline.py"):
             (package / name).write_bytes((package / name).read_bytes() + b"\n# changed\n")
             fingerprint_module.code_fingerprint.cache_clear()
             upgraded = Renderer(config, tmp_path / "cache")

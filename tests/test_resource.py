@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import make_config, write
 
-import syndicate.resource
-from syndicate.build import Builder, make_build
-from syndicate.resource import OnDemand, RecentBytes, Stored
-from syndicate.store import PostStore
+import syndicate.build.resource
+from syndicate.build.builder import Builder, make_build
+from syndicate.build.resource import OnDemand, RecentBytes, Stored
+from syndicate.source.store import PostStore
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 POST = "---\ntitle: Post {n}\ndate: 2026-01-{n:02d}\ntags: [t{n}]\n---\nText of post {n}.\n"
@@ -23,7 +23,7 @@ POST = "---\ntitle: Post {n}\ndate: 2026-01-{n:02d}\ntags: [t{n}]\n---\nText of 
 @pytest.fixture
 def recent(monkeypatch: pytest.MonkeyPatch) -> RecentBytes:
     fresh = RecentBytes(1 << 20)
-    monkeypatch.setattr(syndicate.resource, "RECENT", fresh)
+    monkeypatch.setattr(syndicate.build.resource, "RECENT", fresh)
     return fresh
 
 

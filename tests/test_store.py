@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import make_config, write
 
-import syndicate.store as store_module
-from syndicate.frontmatter import body_of, parse_post
-from syndicate.store import PostChanged, PostStore, StoreError, StoreResult, read_body
+import syndicate.source.store as store_module
+from syndicate.source.frontmatter import body_of, parse_post
+from syndicate.source.store import PostChanged, PostStore, StoreError, StoreResult, read_body
 
 GOOD = "---\ntitle: Good post\ndate: 2026-01-11\ncategory: Notes\n---\nHello.\n"
 SHANGHAI = timezone(timedelta(hours=8))
@@ -176,7 +176,7 @@ def load_without_privileges(store: Path) -> list[str]:
     process; for root, whom file modes do not stop, one without the capabilities that
     override them (setpriv, from util-linux)."""
     script = (
-        "import sys; from conftest import make_config; from syndicate.store import PostStore\n"
+        "import sys; from conftest import make_config; from syndicate.source.store import PostStore\n"
         "result = PostStore(make_config(__import__('pathlib').Path(sys.argv[1]))).load()\n"
         "print('\\n'.join([p.source for p in result.posts] + [str(p) for p in result.problems]))\n"
     )

@@ -19,7 +19,7 @@ from serving import Server, free_port, start, stop, wait_for
 from test_build import run_cli
 from test_replicas import NGINX, NGINX_MAIN
 
-from syndicate.web import FILE_POLICY
+from syndicate.serve.app import FILE_POLICY
 
 POST = "---\ntitle: Hello\ndate: 2026-01-02\ncategory: Notes\n---\n![evil](/images/evil.svg)\n"
 EVIL_SVG = (
@@ -30,7 +30,7 @@ THEIR_ICON = '<svg xmlns="http://www.w3.org/2000/svg"><title>the store\'s</title
 
 
 def our_icon() -> bytes:
-    return (resources.files("syndicate") / "static" / "favicon.svg").read_bytes()
+    return (resources.files("syndicate.outputs") / "static" / "favicon.svg").read_bytes()
 
 
 def hostile_store(folder: Path) -> Path:

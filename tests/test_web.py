@@ -13,10 +13,10 @@ import pytest
 from conftest import make_config, write
 from starlette.testclient import TestClient
 
-import syndicate.resource
-from syndicate.resource import RecentBytes
-from syndicate.scheduler import Site
-from syndicate.web import FILE_POLICY, create_app, negotiate
+import syndicate.build.resource
+from syndicate.build.resource import RecentBytes
+from syndicate.serve.app import FILE_POLICY, create_app, negotiate
+from syndicate.serve.site import Site
 
 POST = (
     "---\ntitle: {title}\ndate: 2026-01-{day:02d}T10:00:00+08:00\n"
@@ -284,7 +284,7 @@ def test_a_request_compresses_only_the_encoding_it_gets(
 ) -> None:
     assert site.build is not None
     recent = RecentBytes(1 << 20)
-    monkeypatch.setattr(syndicate.resource, "RECENT", recent)
+    monkeypatch.setattr(syndicate.build.resource, "RECENT", recent)
     resource = site.build.resources["/tags/rl/"]
     client.get("/tags/rl/", headers={"Accept-Encoding": "gzip"})
     assert recent.get((resource.etag, "gzip")) is not None

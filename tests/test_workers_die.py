@@ -15,7 +15,7 @@ import pytest
 from conftest import write
 from serving import start, stop, wait_for
 
-from syndicate import parallel
+from syndicate.workers import parallel
 
 POSTS = 3000  # past both thresholds: rendered and outputs made by forked workers
 
@@ -140,14 +140,14 @@ def test_no_worker_outlives_a_stopped_build(site: Path, phase: str, how: signal.
 
 def test_a_worker_whose_parent_died_before_it_started_exits(tmp_path: Path) -> None:
     # bind_to_parent with a pid that is not this process's parent: as if it died already.
-    code = "from syndicate.parallel import bind_to_parent; bind_to_parent(1); print('still here')"
+    code = "from syndicate.workers.parallel import bind_to_parent; bind_to_parent(1); print('still here')"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert done.returncode == 1 and "still here" not in done.stdout
 
 
 def spawned(pid: int) -> bool:
     try:
-        return b"syndicate.crew" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"syndicate.workers.crew" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
 

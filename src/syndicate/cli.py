@@ -7,11 +7,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from syndicate.build import Build, Builder
+from syndicate.build.builder import Build, Builder
+from syndicate.build.writer import WriteError, check_target, write_build
 from syndicate.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 from syndicate.posts import Problem
-from syndicate.store import PostStore, StoreError, StoreResult, create_missing_store
-from syndicate.writer import WriteError, check_target, write_build
+from syndicate.source.store import PostStore, StoreError, StoreResult, create_missing_store
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,14 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "build":
             return _build(config, args.out)
         if args.command == "import":
-            from syndicate.importer import run_import  # imports feedparser only when importing
+            from syndicate.authoring.importer import run_import  # imports feedparser only when importing
 
             return run_import(config, args.source, into=args.into, max_download_mb=args.max_download_mb)
         if args.command == "new":
-            from syndicate.newpost import new_post
+            from syndicate.authoring.newpost import new_post
 
             return new_post(config, args.title, category=args.category, tags=args.tags, into=args.into)
-        from syndicate.server import serve as run_server  # imports uvicorn only when serving
+        from syndicate.serve.server import serve as run_server  # imports uvicorn only when serving
 
         return run_server(config, host=args.host, port=args.port, log_format=args.log_format)
     except (ConfigError, StoreError, WriteError) as exc:

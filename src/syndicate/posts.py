@@ -122,7 +122,7 @@ class Entry:
         self.post = post
         self.url = url  # absolute URL of the post's page
         self._html = html  # or where to read it: a large site's HTML is kept on disk
-        self.excerpt = excerpt  # plain text, see syndicate.excerpt
+        self.excerpt = excerpt  # plain text, see syndicate.render.excerpt
         self.image = image  # absolute URL of the post's image
 
     @property

@@ -15,9 +15,9 @@ from functools import partial
 from itertools import groupby
 from pathlib import Path
 
-from syndicate.build import Build
-from syndicate.parallel import make_in_batches, worker_count
-from syndicate.resource import Resource
+from syndicate.build.builder import Build
+from syndicate.build.resource import Resource
+from syndicate.workers.parallel import make_in_batches, worker_count
 
 _BATCH = 200  # folders a worker writes at a time
 
@@ -55,7 +55,7 @@ def check_target(out: Path) -> None:
 
 def _refuse_emptying(build: Build, out: Path) -> None:
     """A store with no post to publish does not replace a site that has some: far more often
-    a volume not mounted or a folder moved than an author's wish (see syndicate.scheduler)."""
+    a volume not mounted or a folder moved than an author's wish (see syndicate.serve.site)."""
     posts = out / "posts"
     if build.published or not posts.is_dir():
         return

@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from syndicate.build import Build, Builder
+from syndicate.build.builder import Build, Builder
 from syndicate.config import Config
-from syndicate.store import PostChanged, PostStore, StoreError
+from syndicate.source.store import PostChanged, PostStore, StoreError
 
 log = logging.getLogger("syndicate")
 _ATTEMPTS = 3  # builds tried in one rebuild while posts keep changing under it

@@ -19,9 +19,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from syndicate import urls
 from syndicate.config import Config
-from syndicate.feeds import feed_title
-from syndicate.listings import Listing, Listings
-from syndicate.output import Output, Part
+from syndicate.outputs.feeds import feed_title
+from syndicate.outputs.listings import Listing, Listings
+from syndicate.outputs.output import Output, Part
 from syndicate.posts import Entry
 
 _STYLESHEET_PATH = "/style.css"
@@ -168,13 +168,13 @@ def _favicon() -> bytes:
 
 @lru_cache
 def _static(name: str) -> bytes:
-    return resources.files("syndicate").joinpath("static", name).read_bytes()
+    return resources.files("syndicate.outputs").joinpath("static", name).read_bytes()
 
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     return Environment(
-        loader=PackageLoader("syndicate", "templates"),
+        loader=PackageLoader("syndicate.outputs", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default=True),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -37,9 +37,9 @@ from urllib.parse import unquote, urlsplit
 
 import feedparser
 
+from syndicate.authoring.newpost import existing_posts, post_text, short_slug
 from syndicate.config import Config, StoreConfig
-from syndicate.excerpt import plain_text
-from syndicate.newpost import existing_posts, post_text, short_slug
+from syndicate.render.excerpt import plain_text
 from syndicate.urls import foreign_scheme
 
 USER_AGENT = "syndicate-import"

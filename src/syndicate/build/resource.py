@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 
 import brotli
 
-from syndicate.diskcache import DiskCache
-from syndicate.output import Kind
+from syndicate.caching.diskcache import DiskCache
+from syndicate.outputs.output import Kind
 
 ENCODINGS = ("identity", "gzip", "br")
 _ETAG_SUFFIXES = {"identity": "", "gzip": "-gz", "br": "-br"}
@@ -84,7 +84,7 @@ class OnDemand:
 
 @dataclass(frozen=True, eq=False)
 class Resource:
-    kind: Kind  # what it is (see syndicate.output): how it is cached, listed, counted
+    kind: Kind  # what it is (see syndicate.outputs.output): how it is cached, listed, counted
     media_type: str  # the full Content-Type, charset included where it applies
     last_modified: datetime | None  # UTC
     etag: str  # strong, of the identity body, or of everything it is made from (OnDemand)

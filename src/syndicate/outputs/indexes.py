@@ -10,9 +10,9 @@ from functools import partial
 from lxml import etree
 
 from syndicate.config import Config
-from syndicate.feeds import feed_title
-from syndicate.listings import Listing, Listings
-from syndicate.output import Output
+from syndicate.outputs.feeds import feed_title
+from syndicate.outputs.listings import Listing, Listings
+from syndicate.outputs.output import Output
 from syndicate.urls import ATOM_FILE, absolute
 
 OPML_PATH = "/feeds.opml"

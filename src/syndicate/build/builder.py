@@ -14,14 +14,15 @@ from itertools import chain
 from pathlib import Path
 from types import MappingProxyType
 
+from syndicate.build.resource import OnDemand, Resource, Stored, etag_of, make_resource, stored_resource
+from syndicate.caching.diskcache import DiskCache
+from syndicate.caching.fingerprint import code_fingerprint
 from syndicate.config import Config
-from syndicate.diskcache import DiskCache
-from syndicate.feeds import listing_feed_parts
-from syndicate.fingerprint import code_fingerprint
-from syndicate.indexes import index_outputs
-from syndicate.listings import Collision, Listing, Listings, make_listings, replace_entries
-from syndicate.output import Output
-from syndicate.pages import (
+from syndicate.outputs.feeds import listing_feed_parts
+from syndicate.outputs.indexes import index_outputs
+from syndicate.outputs.listings import Collision, Listing, Listings, make_listings, replace_entries
+from syndicate.outputs.output import Output
+from syndicate.outputs.pages import (
     listing_page_parts,
     not_found_output,
     post_categories,
@@ -29,11 +30,10 @@ from syndicate.pages import (
     post_page_output,
     static_outputs,
 )
-from syndicate.parallel import make_in_batches, worker_count
 from syndicate.posts import Entry, Post, Problem
-from syndicate.render import Renderer
-from syndicate.resource import OnDemand, Resource, Stored, etag_of, make_resource, stored_resource
-from syndicate.store import Asset, StoreResult
+from syndicate.render.renderer import Renderer
+from syndicate.source.store import Asset, StoreResult
+from syndicate.workers.parallel import make_in_batches, worker_count
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 
 from syndicate.config import StoreConfig
-from syndicate.fieldcheck import in_whole_minutes, odd_offset, out_of_range, shown, unfit_value
-from syndicate.nesting import markdown_too_deep, toml_too_deep, yaml_too_deep
 from syndicate.posts import Post, Problem, failure
+from syndicate.source.fieldcheck import in_whole_minutes, odd_offset, out_of_range, shown, unfit_value
+from syndicate.source.nesting import markdown_too_deep, toml_too_deep, yaml_too_deep
 from syndicate.urls import ID_SCHEMES, foreign_scheme, slugify, unfit_slug
 from syndicate.xmlchars import describe_char, strip_forbidden, unfit_char
 

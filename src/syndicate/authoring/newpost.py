@@ -14,9 +14,9 @@ from pathlib import Path
 import yaml
 
 from syndicate.config import Config
-from syndicate.frontmatter import parse_post
 from syndicate.posts import Post
-from syndicate.safefile import Refused, read_regular
+from syndicate.source.frontmatter import parse_post
+from syndicate.source.safefile import Refused, read_regular
 from syndicate.urls import slugify, unfit_slug
 
 PLACEHOLDER = "Write the post here. Text above a `<!--more-->` line, if there is one, is the excerpt.\n"

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import httpx2 as httpx
 
-from syndicate.build import Build
+from syndicate.build.builder import Build
 from syndicate.urls import absolute
 
 log = logging.getLogger("syndicate.websub")

@@ -35,7 +35,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
-from syndicate.parallel import bind_to_parent, can_fork, end_on_sigterm
+from syndicate.workers.parallel import bind_to_parent, can_fork, end_on_sigterm
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -235,7 +235,7 @@ class _Started:
     """A worker started as a new Python process, with what a forked one has of a Process."""
 
     def __init__(self, fd: int) -> None:
-        command = f"from syndicate.crew import _started; _started({fd}, {os.getpid()})"
+        command = f"from syndicate.workers.crew import _started; _started({fd}, {os.getpid()})"
         self._popen = subprocess.Popen([sys.executable, "-c", command], pass_fds=[fd])
 
     @property

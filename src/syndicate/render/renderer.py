@@ -20,19 +20,19 @@ import markdown
 import nh3
 from markdown.extensions.toc import slugify_unicode
 
+from syndicate.caching.diskcache import DiskCache
+from syndicate.caching.fingerprint import code_fingerprint
 from syndicate.config import Config
-from syndicate.crew import Crew, Lost
-from syndicate.diskcache import DiskCache
-from syndicate.excerpt import make_excerpt
-from syndicate.fingerprint import code_fingerprint
-from syndicate.markdown_blocks import SkippingBlockExtension
-from syndicate.markdown_inline import SkippingInlineExtension
-from syndicate.markdown_passes import FastPassesExtension
-from syndicate.markdown_toc import HeadingIdExtension
-from syndicate.parallel import can_fork, worker_count
 from syndicate.posts import Entry, Post, Problem, RenderFailed
-from syndicate.store import read_body
+from syndicate.render.excerpt import make_excerpt
+from syndicate.render.markdown_blocks import SkippingBlockExtension
+from syndicate.render.markdown_inline import SkippingInlineExtension
+from syndicate.render.markdown_passes import FastPassesExtension
+from syndicate.render.markdown_toc import HeadingIdExtension
+from syndicate.source.store import read_body
 from syndicate.urls import absolute, post_path
+from syndicate.workers.crew import Crew, Lost
+from syndicate.workers.parallel import can_fork, worker_count
 from syndicate.xmlchars import strip_forbidden
 
 MARKDOWN_EXTENSIONS = [

@@ -3,7 +3,7 @@
 `PostStore.load()` returns every post that could be read, newest first, and
 a problem for every file that could not. It remembers each file's size and
 modification time, so a rebuild reads and parses only the files that changed;
-a first load reads them on every core (see syndicate.parallel).
+a first load reads them on every core (see syndicate.workers.parallel).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from itertools import chain
 from pathlib import Path
 
 from syndicate.config import Config
-from syndicate.frontmatter import body_of, parse_post
-from syndicate.parallel import make_in_batches, worker_count
 from syndicate.posts import Post, Problem, failure
-from syndicate.safefile import Refused, not_regular, read_regular
+from syndicate.source.frontmatter import body_of, parse_post
+from syndicate.source.safefile import Refused, not_regular, read_regular
+from syndicate.workers.parallel import make_in_batches, worker_count
 from syndicate.xmlchars import describe_char, escape_unfit, unfit_char
 
 ASSET_TYPES = {

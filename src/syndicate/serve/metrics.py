@@ -15,10 +15,10 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from syndicate.connections import Connections
-from syndicate.output import Kind
-from syndicate.scheduler import Site
-from syndicate.websub import Publisher
+from syndicate.outputs.output import Kind
+from syndicate.serve.connections import Connections
+from syndicate.serve.site import Site
+from syndicate.serve.websub import Publisher
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

@@ -21,17 +21,17 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from syndicate.build import Build
+from syndicate.build.builder import Build
+from syndicate.build.resource import Resource
 from syndicate.config import ServerConfig
-from syndicate.connections import Connections
 from syndicate.logs import AccessLog
-from syndicate.metrics import CONTENT_TYPE, Metrics
-from syndicate.output import Kind
-from syndicate.pages import HTML, NOT_FOUND_PATH, not_found_page
-from syndicate.resource import Resource
-from syndicate.scheduler import Site
+from syndicate.outputs.output import Kind
+from syndicate.outputs.pages import HTML, NOT_FOUND_PATH, not_found_page
+from syndicate.serve.connections import Connections
+from syndicate.serve.metrics import CONTENT_TYPE, Metrics
+from syndicate.serve.site import Site
+from syndicate.serve.websub import Publisher
 from syndicate.urls import absolute, first_page_alias
-from syndicate.websub import Publisher
 
 _ENCODINGS = ("br", "gzip", "identity")  # preference order on equal q-values
 # Every response that is not one of our HTML pages: feeds, JSON, and the store's files, an

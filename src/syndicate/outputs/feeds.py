@@ -22,8 +22,8 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from syndicate.config import Config
-from syndicate.listings import Listing, Listings
-from syndicate.output import Kind, Output, Part
+from syndicate.outputs.listings import Listing, Listings
+from syndicate.outputs.output import Kind, Output, Part
 from syndicate.posts import Entry, Post
 from syndicate.urls import (
     ATOM_FILE,

@@ -11,10 +11,10 @@ from uvicorn.config import HTTP_PROTOCOLS
 from uvicorn.importer import import_from_string
 
 from syndicate.config import Config
-from syndicate.connections import Connections, budget, guarded
 from syndicate.logs import AccessLog, configure_logging
-from syndicate.scheduler import Site
-from syndicate.web import create_app
+from syndicate.serve.app import create_app
+from syndicate.serve.connections import Connections, budget, guarded
+from syndicate.serve.site import Site
 
 log = logging.getLogger("syndicate")
 

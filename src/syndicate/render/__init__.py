@@ -1,0 +1,1 @@
+"""Posts into Entries: Markdown to sanitized HTML, and excerpts."""

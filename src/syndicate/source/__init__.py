@@ -1,0 +1,1 @@
+"""Reading the store: its files and their front matter, checked, into Posts."""
