@@ -25,10 +25,21 @@ from syndicate.render.renderer import Renderer
 from syndicate.source.store import PostStore
 from syndicate.workers import crew, parallel
 
-needs_fork = pytest.mark.skipif(
-    "fork" not in parallel.multiprocessing.get_all_start_methods() or parallel.worker_count(0) < 2,
-    reason="forked workers need fork and two usable CPUs",
+_fork = pytest.mark.skipif(
+    "fork" not in parallel.multiprocessing.get_all_start_methods(), reason="forked workers need fork"
 )
+
+
+def needs_fork(test: Callable[..., None]) -> Callable[..., None]:
+    """A test of the work done by forked workers: on any machine, one CPU included, where
+    `build.workers = 0` means two of them."""
+    marked: Callable[..., None] = _fork(pytest.mark.usefixtures("two_cpus")(test))
+    return marked
+
+
+@pytest.fixture
+def two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_usable_cpus", lambda: 2)
 
 
 @pytest.fixture
