@@ -151,7 +151,7 @@ def test_a_rebuild_running_past_its_bound_is_reported_while_it_runs(tmp_path: Pa
         response = server.get("/healthz")
         assert response.status_code == 200  # a Build is served: a load balancer keeps it
         running = response.json()["rebuild_running"]
-        assert running["overdue"] is True and running["seconds"] > 1
+        assert running["overdue"] is True and running["seconds"] >= 1  # rounded to 0.1 s: 1.04 reads 1.0
         assert response.json()["last_error"] is None
         assert server.get("/healthz?strict").status_code == 503
         assert metric(server, "syndicate_rebuild_running_seconds") > 1
