@@ -18,10 +18,8 @@ from syndicate.render.renderer import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTEN
 from syndicate.source import frontmatter
 
 ROOT = Path(__file__).parents[1]
-EXAMPLE_BODIES = [
-    frontmatter.body_of(path.read_bytes())
-    for path in sorted((ROOT / "examples" / "site" / "content").rglob("*.md"))
-]
+EXAMPLE_POSTS = sorted((ROOT / "examples" / "site" / "content").rglob("*.md"))
+EXAMPLE_BODIES = [frontmatter.body_of(path.read_bytes()) for path in EXAMPLE_POSTS]
 
 EMPHASIS = [
     "*a **b** c* and **a *b* c** and ***a** b* and ***a* b** and **a*b**",

@@ -10,6 +10,7 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 import markdown
+import markdown_corpus
 import pytest
 from markdown.blockparser import BlockParser
 from markdown.blockprocessors import HashHeaderProcessor
@@ -29,7 +30,7 @@ from markdown_corpus import (
 from syndicate.render import markdown_blocks
 from syndicate.render import renderer as render
 from syndicate.render.markdown_blocks import NEEDS, SkippingBlockExtension
-from syndicate.render.renderer import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
+from syndicate.render.renderer import markdown_to_html
 
 # Blocks each listed processor takes, or nearly takes.
 SNIPPETS = [
@@ -52,7 +53,7 @@ SNIPPETS = [
 
 @pytest.fixture(scope="module")
 def stock() -> markdown.Markdown:
-    return markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_EXTENSION_CONFIGS)
+    return markdown_corpus.stock()
 
 
 @pytest.mark.parametrize("body", SNIPPETS)

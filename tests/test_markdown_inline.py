@@ -10,6 +10,7 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 import markdown
+import markdown_corpus
 import pytest
 from markdown import util
 from markdown.extensions import Extension
@@ -18,6 +19,7 @@ from markdown.treeprocessors import InlineProcessor
 from markdown_corpus import (
     CORPUS,
     EXAMPLE_BODIES,
+    EXAMPLE_POSTS,
     check_versions,
     convert,
     differences,
@@ -30,10 +32,8 @@ from markdown_corpus import (
 from syndicate.render import markdown_blocks, markdown_inline, markdown_passes, markdown_toc
 from syndicate.render import renderer as render
 from syndicate.render.markdown_inline import NEEDS, STARTS, SkippingInlineExtension, SkippingInlineProcessor
-from syndicate.render.renderer import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
+from syndicate.render.renderer import markdown_to_html
 from syndicate.source import frontmatter
-
-EXAMPLE_POSTS = sorted((Path(__file__).parents[1] / "examples" / "site" / "content").rglob("*.md"))
 
 # Inline Markdown where the order patterns are tried in matters: a pattern that matches,
 # then one the text no longer has a reason to try, then one it does.
@@ -63,23 +63,18 @@ SNIPPETS = [
 
 @pytest.fixture(scope="module")
 def stock() -> markdown.Markdown:
-    return markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_EXTENSION_CONFIGS)
-
-
-def stock_html(converter: markdown.Markdown, body: str) -> str:
-    converter.reset()
-    return converter.convert(body)
+    return markdown_corpus.stock()
 
 
 @pytest.mark.parametrize("body", SNIPPETS)
 def test_inline_markdown_renders_as_python_markdown_does(stock: markdown.Markdown, body: str) -> None:
-    assert markdown_to_html(body) == stock_html(stock, body)
+    assert markdown_to_html(body) == convert(stock, body)
 
 
 @pytest.mark.parametrize("path", EXAMPLE_POSTS, ids=lambda path: path.name)
 def test_example_posts_render_as_python_markdown_does(stock: markdown.Markdown, path: Path) -> None:
     body = frontmatter.body_of(path.read_bytes())
-    assert markdown_to_html(body) == stock_html(stock, body)
+    assert markdown_to_html(body) == convert(stock, body)
 
 
 # The regexes NEEDS and STARTS were checked against (Markdown 3.11.3, pymdown-extensions 12.3). A

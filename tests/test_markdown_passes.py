@@ -12,6 +12,7 @@ from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 
 import markdown
+import markdown_corpus
 import pytest
 from markdown import util
 from markdown.blockparser import BlockParser
@@ -40,7 +41,7 @@ from syndicate.render.markdown_passes import (
     FastUnescape,
     _look_only_where_it_is,
 )
-from syndicate.render.renderer import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
+from syndicate.render.renderer import markdown_to_html
 
 SNIPPETS = [
     "a\n   \n\nb\n \n \n\tc\r\n  \r\nd  ",
@@ -55,7 +56,7 @@ SNIPPETS = [
 
 @pytest.fixture(scope="module")
 def stock() -> markdown.Markdown:
-    return markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_EXTENSION_CONFIGS)
+    return markdown_corpus.stock()
 
 
 @pytest.mark.parametrize("body", SNIPPETS)

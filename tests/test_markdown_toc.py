@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import markdown
+import markdown_corpus
 import pytest
 from markdown.extensions import toc
 from markdown.extensions.toc import TocTreeprocessor, render_inner_html
@@ -18,6 +19,7 @@ from markdown.postprocessors import Postprocessor
 from markdown_corpus import (
     CORPUS,
     EXAMPLE_BODIES,
+    EXAMPLE_POSTS,
     check_versions,
     convert,
     differences,
@@ -32,8 +34,6 @@ from syndicate.render import renderer as render
 from syndicate.render.markdown_toc import HeadingIdExtension, HeadingIdProcessor
 from syndicate.render.renderer import MARKDOWN_EXTENSION_CONFIGS, MARKDOWN_EXTENSIONS, markdown_to_html
 from syndicate.source import frontmatter
-
-EXAMPLE_POSTS = sorted((Path(__file__).parents[1] / "examples" / "site" / "content").rglob("*.md"))
 
 DOCUMENTS = [
     "# Intro\n\ntext\n\n## Intro\n\n### Intro\n\n# Intro_1\n\n# Intro_2",
@@ -55,17 +55,12 @@ DOCUMENTS = [
 
 @pytest.fixture(scope="module")
 def stock() -> markdown.Markdown:
-    return markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_EXTENSION_CONFIGS)
-
-
-def stock_html(converter: markdown.Markdown, body: str) -> str:
-    converter.reset()
-    return converter.convert(body)
+    return markdown_corpus.stock()
 
 
 @pytest.mark.parametrize("body", DOCUMENTS)
 def test_headings_get_the_ids_the_toc_extension_gives(stock: markdown.Markdown, body: str) -> None:
-    assert markdown_to_html(body) == stock_html(stock, body)
+    assert markdown_to_html(body) == convert(stock, body)
 
 
 def test_a_toc_marker_still_becomes_the_table(stock: markdown.Markdown) -> None:
@@ -77,7 +72,7 @@ def test_a_toc_marker_still_becomes_the_table(stock: markdown.Markdown) -> None:
 @pytest.mark.parametrize("path", EXAMPLE_POSTS, ids=lambda path: path.name)
 def test_example_posts_get_the_same_heading_ids(stock: markdown.Markdown, path: Path) -> None:
     body = frontmatter.body_of(path.read_bytes())
-    assert markdown_to_html(body) == stock_html(stock, body)
+    assert markdown_to_html(body) == convert(stock, body)
 
 
 def test_random_headings_get_the_same_ids(stock: markdown.Markdown) -> None:
@@ -101,7 +96,7 @@ def test_random_headings_get_the_same_ids(stock: markdown.Markdown) -> None:
             for _ in range(chooser.randint(1, 6))
         ]
         body = "\n\ntext\n\n".join(headings) + "\n\n[^1]: a note"
-        assert markdown_to_html(body) == stock_html(stock, body), body
+        assert markdown_to_html(body) == convert(stock, body), body
 
 
 class Swap(Postprocessor):
