@@ -153,3 +153,36 @@ def test_a_worker_started_from_a_script_without_a_main_guard_does_not_run_the_sc
     script.write_text(UNGUARDED, encoding="utf-8")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, "ran [['ab']]\n", "")
+
+
+INTERRUPTED = """import os, signal, subprocess, sys, threading
+from syndicate.workers.crew import Crew
+from syndicate.xmlchars import strip_forbidden
+
+signal.signal(signal.SIGINT, lambda *_: None)  # this process takes its ^C; a new Python does not
+# As a ^C at a terminal does, to the whole process group, again and again; from another
+# process, so that this one can still fork.
+INTERRUPT = "import os, signal, time\\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\\n" \\
+    f"while os.getppid() == {os.getpid()}: os.killpg(0, signal.SIGINT); time.sleep(0.002)"
+interrupting = subprocess.Popen([sys.executable, "-c", INTERRUPT])
+if sys.argv[1] == "started":
+    threading.Thread(target=threading.Event().wait, daemon=True).start()  # no fork: a new Python
+crew = Crew(strip_forbidden, list, 1, timeout=30)
+crew.prepare()
+ran = [list(crew.run([["a\\x00b"]])) for _ in range(20)]
+interrupting.kill()
+print(ran[0], crew.started, "forked" if crew._idle[0].forked else "started")
+crew.close()
+"""
+
+
+@pytest.mark.parametrize("how", ["forked", "started"])
+def test_a_ctrl_c_to_the_process_group_while_a_worker_starts_and_works_is_ignored_by_it(
+    tmp_path: Path, how: str
+) -> None:
+    script = tmp_path / "interrupted.py"
+    script.write_text(INTERRUPTED, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), how], capture_output=True, text=True, timeout=60, process_group=0
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"[['ab']] 1 {how}\n", "")

@@ -189,7 +189,14 @@ class _Worker:
             self.process = context.Process(
                 target=_forked, args=(child, os.getpid(), work), daemon=True, name="syndicate-worker"
             )
-            self.process.start()
+            # A ^C at a terminal goes to its whole process group, and is the parent's to
+            # act on (it ends the workers). Blocked across the fork, it waits in the child
+            # until the child ignores it, so none interrupts the child while it starts.
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                self.process.start()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         else:
             self.process = _Started(child.fileno())
             self.conn.send(sys.path)  # where the worker finds what its work is made of
@@ -236,7 +243,8 @@ class _Started:
 
     def __init__(self, fd: int) -> None:
         command = f"from syndicate.workers.crew import _started; _started({fd}, {os.getpid()})"
-        self._popen = subprocess.Popen([sys.executable, "-c", command], pass_fds=[fd])
+        # In a process group of its own, a ^C at the terminal never reaches it (see _Worker).
+        self._popen = subprocess.Popen([sys.executable, "-c", command], pass_fds=[fd], process_group=0)
 
     @property
     def exitcode(self) -> int | None:
@@ -262,6 +270,8 @@ def _started(fd: int, parent: int) -> None:
 
 
 def _forked(conn: Connection, parent: int, work: _Work) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent
     bind_to_parent(parent)
     # What it shares with the parent is never collected here: a collection writes to every
     # object it looks at, and so copies the parent's memory into this process page by page.
@@ -271,7 +281,6 @@ def _forked(conn: Connection, parent: int, work: _Work) -> None:
 
 def _serve(conn: Connection, work: _Work) -> None:
     """A worker's life: chunks until the parent sends None, or goes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a ^C is the parent's: it ends the workers
     do, keep, setup = work
     if setup is not None:
         setup()
