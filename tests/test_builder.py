@@ -6,21 +6,28 @@ import dataclasses
 import gc
 import weakref
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from conftest import make_config, write
 
+from syndicate.build import builder as builder_module
 from syndicate.build.builder import Build, Builder, make_build
 from syndicate.build.resource import OnDemand
 from syndicate.config import Config
 from syndicate.posts import Post
+from syndicate.render import renderer
 from syndicate.serve import site as scheduler
 from syndicate.serve.site import Site
+from syndicate.source import store as store_module
 from syndicate.source.store import PostStore, StoreResult
+from syndicate.workers import parallel
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
+T = TypeVar("T")
 POST = "---\ntitle: {title}\ndate: 2026-01-{day:02d}\ncategory: {category}\ntags: [t{tag}]\n---\n{body}\n"
 
 
@@ -53,6 +60,32 @@ def same(one: Build, two: Build) -> bool:
     }
 
 
+@pytest.fixture(params=["here", "in workers"])
+def each_way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The test runs twice: once with the outputs made in this process, once with every
+    part of the work that can go to workers in two of them (reading, rendering, making),
+    whatever the machine's CPUs."""
+    if request.param == "here":
+        yield
+        return
+    monkeypatch.setattr(parallel, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(parallel, "_PARALLEL_FROM", 1)
+    monkeypatch.setattr(renderer, "_PARALLEL_FROM", 1)
+    workers = Counter[str]()
+    make_in_batches = parallel.make_in_batches
+
+    def counted(makers: Sequence[Callable[[], T]], *args: Any, **kwargs: Any) -> Iterator[Any]:
+        if makers:  # with two CPUs and no threshold, to workers
+            workers[getattr(makers[0], "func", makers[0]).__qualname__] += 1
+        return make_in_batches(makers, *args, **kwargs)
+
+    for module in (builder_module, store_module):
+        monkeypatch.setattr(module, "make_in_batches", counted)
+    yield
+    assert workers["_read"] and (workers["Output.make"] or workers["_made"])  # the store, outputs
+
+
+@pytest.mark.usefixtures("each_way")
 def test_rebuild_after_one_edit_makes_only_what_shows_that_post(store: Path) -> None:
     fill(store, 60)
     config = make_config(store)
@@ -92,6 +125,7 @@ def test_rebuild_after_one_edit_makes_only_what_shows_that_post(store: Path) -> 
     assert same(edited, make_build(PostStore(config).load(), config, NOW))
 
 
+@pytest.mark.usefixtures("each_way")
 def test_added_and_deleted_posts_match_a_fresh_build(store: Path) -> None:
     config, posts, builder = built(store, 30)
     write(store, "new.md", POST.format(title="New", day=28, category="c9", tag=9, body="Fresh"))
@@ -102,6 +136,7 @@ def test_added_and_deleted_posts_match_a_fresh_build(store: Path) -> None:
     assert same(rebuilt, make_build(PostStore(config).load(), config, NOW))
 
 
+@pytest.mark.usefixtures("each_way")
 def test_a_restart_reuses_outputs_from_the_disk_cache(store: Path, tmp_path: Path) -> None:
     fill(store, 30)
     config = make_config(store)
@@ -154,6 +189,7 @@ def test_a_post_saved_during_a_rebuild_is_built_in_its_new_version(
     assert b"Late" in site.build.resources["/posts/p002/"].body
 
 
+@pytest.mark.usefixtures("each_way")
 @pytest.mark.parametrize(
     ("title", "category", "tag", "day"),
     [
@@ -173,6 +209,7 @@ def test_an_edit_matches_a_fresh_build(store: Path, title: str, category: str, t
     assert same(edited, make_build(PostStore(config).load(), config, NOW))
 
 
+@pytest.mark.usefixtures("each_way")
 def test_several_edits_in_place_at_once_match_a_fresh_build(store: Path) -> None:
     config, posts, builder = built(store, 30)
     for n in (3, 17, 29):

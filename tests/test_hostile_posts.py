@@ -20,6 +20,7 @@ from syndicate.authoring.newpost import new_post
 from syndicate.build.builder import Builder
 from syndicate.config import Config
 from syndicate.render.renderer import Renderer
+from syndicate.source import store as store_module
 from syndicate.source.frontmatter import parse_post
 from syndicate.source.safefile import Refused, read_regular
 from syndicate.source.store import PostChanged, PostStore, StoreResult, read_body
@@ -242,7 +243,7 @@ def test_a_file_swapped_for_a_fifo_after_the_walk_is_not_read(store: Path) -> No
     os.mkfifo(store / "pipe.md")
     with pytest.raises(Refused, match=r"^a FIFO, not a regular file; not read$"):
         read_regular(store / "pipe.md", 1000, "store.max_post_bytes")
-    problem = PostStore(make_config(store))._read("pipe.md", str(store / "pipe.md"), 0, 0)
+    problem = store_module._read(make_config(store), "pipe.md", str(store / "pipe.md"), 0, 0)
     assert str(problem) == "pipe.md:1: error: a FIFO, not a regular file; not read"
 
 

@@ -1,13 +1,14 @@
-"""A first build's outputs made by forked workers: the same bytes, only when it is safe."""
+"""A first build's work done by workers, forked or started as new Pythons: the same bytes
+as when it is done in one process."""
 
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from syndicate.source.store import PostStore
 from syndicate.workers import crew, parallel
 
 _fork = pytest.mark.skipif(
-    "fork" not in parallel.multiprocessing.get_all_start_methods(), reason="forked workers need fork"
+    "fork" not in multiprocessing.get_all_start_methods(), reason="forked workers need fork"
 )
 
 
@@ -43,18 +44,39 @@ def two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
-    """Work of any size goes to workers; the start methods asked for are recorded."""
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Work of any size goes to workers; how each worker was made is recorded: "fork", or
+    "started" (a new Python)."""
     monkeypatch.setattr(parallel, "_PARALLEL_FROM", 1)
-    contexts: list[str | None] = []
-    get_context = parallel.multiprocessing.get_context
+    made: list[str] = []
+    can_fork = crew.can_fork
 
-    def counted(method: str | None = None) -> object:
-        contexts.append(method)
-        return get_context(method)
+    def counted() -> bool:
+        forked = can_fork()
+        made.append("fork" if forked else "started")
+        return forked
 
-    monkeypatch.setattr(parallel.multiprocessing, "get_context", counted)
-    return contexts
+    monkeypatch.setattr(crew, "can_fork", counted)
+    return made
+
+
+@pytest.fixture
+def another_thread() -> Iterator[None]:
+    """A thread running, as in a server: no worker can be forked."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    yield
+    stop.set()
+    other.join()
+
+
+@pytest.fixture(params=["fork", "started"])
+def workers_made(request: pytest.FixtureRequest) -> str:
+    """Each way workers are made, in turn: forked, then with another thread running."""
+    if request.param == "started":
+        request.getfixturevalue("another_thread")
+    return str(request.param)
 
 
 def pid_and(number: int) -> tuple[int, int]:
@@ -92,7 +114,7 @@ def test_few_outputs_are_made_here(monkeypatch: pytest.MonkeyPatch) -> None:
     assert made == [(os.getpid(), number) for number in range(9)]
 
 
-def test_one_worker_makes_everything_here(forks: list[str | None]) -> None:
+def test_one_worker_makes_everything_here(forks: list[str]) -> None:
     made = [item for batch in parallel.make_in_batches(makers(30), 4, list, 1) for item in batch]
     assert made == [(os.getpid(), number) for number in range(30)]
     assert forks == []
@@ -143,17 +165,12 @@ def test_no_more_than_eight_workers_unless_asked(monkeypatch: pytest.MonkeyPatch
     assert parallel.worker_count(12) == 12
 
 
-def test_with_another_thread_running_nothing_is_forked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "_PARALLEL_FROM", 1)
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        made = [item for batch in parallel.make_in_batches(makers(30), 4, list, 2) for item in batch]
-    finally:
-        stop.set()
-        other.join()
-    assert made == [(os.getpid(), number) for number in range(30)]
+@pytest.mark.usefixtures("another_thread")
+def test_with_another_thread_running_the_work_goes_to_new_pythons(forks: list[str]) -> None:
+    made = [item for batch in parallel.make_in_batches(makers(30), 4, list, 2) for item in batch]
+    assert [number for _, number in made] == list(range(30))
+    assert os.getpid() not in {pid for pid, _ in made}
+    assert forks == ["started", "started"]
 
 
 def fail() -> bytes:
@@ -172,15 +189,16 @@ def die() -> bytes:
 
 
 @needs_fork
-def test_a_worker_that_dies_fails_the_work_instead_of_hanging(forks: list[str | None]) -> None:
-    with pytest.raises(BrokenProcessPool):
+@pytest.mark.usefixtures("forks")
+def test_a_worker_that_dies_fails_the_work_instead_of_hanging() -> None:
+    with pytest.raises(RuntimeError, match=r"a worker process died \(exit code 1\)"):
         list(parallel.make_in_batches([die, die, die, die], 1, list, 2))
 
 
 @needs_fork
 @pytest.mark.parametrize("cached", [True, False])
 def test_a_build_made_by_workers_is_the_build_made_here(
-    store: Path, tmp_path: Path, request: pytest.FixtureRequest, cached: bool
+    store: Path, tmp_path: Path, request: pytest.FixtureRequest, cached: bool, workers_made: str
 ) -> None:
     fill(store, 40)
     config = make_config(store)
@@ -188,7 +206,7 @@ def test_a_build_made_by_workers_is_the_build_made_here(
     forks = request.getfixturevalue("forks")
     builder = Builder(config, tmp_path / "forked" if cached else None)
     forked = builder.build(PostStore(config).load(), NOW)
-    assert "fork" in forks
+    assert workers_made in forks
     assert builder.made == len(forked.resources) - len(on_demand(forked)) > 50
     assert same(forked, here)
     if cached:  # the workers' bytes are on disk: a restart makes nothing
@@ -198,7 +216,7 @@ def test_a_build_made_by_workers_is_the_build_made_here(
 
 
 def test_build_workers_1_builds_in_one_process_and_renders_in_one_worker(
-    store: Path, tmp_path: Path, forks: list[str | None], monkeypatch: pytest.MonkeyPatch
+    store: Path, tmp_path: Path, forks: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(render, "_PARALLEL_FROM", 1)
     fill(store, 40)
@@ -237,7 +255,9 @@ def test_what_a_worker_cannot_write_to_the_cache_stays_in_memory(
 
 
 @needs_fork
-def test_a_store_read_by_workers_is_the_store_read_here(store: Path, request: pytest.FixtureRequest) -> None:
+def test_a_store_read_by_workers_is_the_store_read_here(
+    store: Path, request: pytest.FixtureRequest, workers_made: str
+) -> None:
     fill(store, 30)
     write(store, "broken.md", "---\ntitle: Broken\ndate: someday\n---\n")
     (store / "pixel.png").write_bytes(b"\x89PNG\r\n\x1a\n")
@@ -246,7 +266,7 @@ def test_a_store_read_by_workers_is_the_store_read_here(store: Path, request: py
     forks = request.getfixturevalue("forks")
     forked_store = PostStore(config)
     forked = forked_store.load()
-    assert "fork" in forks
+    assert workers_made in forks
     assert forked_store.files_read == 32
     assert (forked.posts, forked.problems, forked.assets) == (here.posts, here.problems, here.assets)
     assert forked.problems and forked.assets
@@ -264,7 +284,7 @@ def tree(folder: Path) -> dict[str, tuple[bytes, int]]:
 @needs_fork
 @pytest.mark.parametrize("cached", [True, False])
 def test_a_site_written_by_workers_is_the_site_written_here(
-    store: Path, tmp_path: Path, request: pytest.FixtureRequest, cached: bool
+    store: Path, tmp_path: Path, request: pytest.FixtureRequest, cached: bool, workers_made: str
 ) -> None:
     fill(store, 40)
     config = make_config(store)
@@ -272,7 +292,7 @@ def test_a_site_written_by_workers_is_the_site_written_here(
     here = write_build(build, tmp_path / "here")
     forks = request.getfixturevalue("forks")
     forked = write_build(build, tmp_path / "forked")
-    assert "fork" in forks
+    assert workers_made in forks
     written = tree(forked)
     assert written == tree(here)
     assert len(written) == len(build.resources)
@@ -348,12 +368,14 @@ def test_with_another_thread_running_posts_render_in_started_workers(
         None,
         PostStore(config),
     )
+    loaded = PostStore(config)
+    loaded.load()  # read here: loaded again, it reads nothing, so only renderers are started
     forks = request.getfixturevalue("forks")
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        _, spawned = rendered(config, tmp_path / "cache", PostStore(config))
+        _, spawned = rendered(config, tmp_path / "cache", loaded)
     finally:
         stop.set()
         other.join()

@@ -3,6 +3,7 @@ server, however it ends."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -15,12 +16,10 @@ import pytest
 from conftest import write
 from serving import start, stop, wait_for
 
-from syndicate.workers import parallel
-
 POSTS = 3000  # past both thresholds: rendered and outputs made by forked workers
 
 pytestmark = pytest.mark.skipif(
-    sys.platform != "linux" or "fork" not in parallel.multiprocessing.get_all_start_methods(),
+    sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods(),
     reason="finds processes in /proc, and forked workers need fork",
 )
 
@@ -140,7 +139,7 @@ def test_no_worker_outlives_a_stopped_build(site: Path, phase: str, how: signal.
 
 def test_a_worker_whose_parent_died_before_it_started_exits(tmp_path: Path) -> None:
     # bind_to_parent with a pid that is not this process's parent: as if it died already.
-    code = "from syndicate.workers.parallel import bind_to_parent; bind_to_parent(1); print('still here')"
+    code = "from syndicate.workers.crew import bind_to_parent; bind_to_parent(1); print('still here')"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert done.returncode == 1 and "still here" not in done.stdout
 

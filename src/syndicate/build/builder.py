@@ -21,7 +21,7 @@ from syndicate.config import Config
 from syndicate.outputs.feeds import listing_feed_parts
 from syndicate.outputs.indexes import index_outputs
 from syndicate.outputs.listings import Collision, Listing, Listings, make_listings, replace_entries
-from syndicate.outputs.output import Output
+from syndicate.outputs.output import Output, key_of
 from syndicate.outputs.pages import (
     listing_page_parts,
     not_found_output,
@@ -58,13 +58,12 @@ _Name = tuple[str, str]
 class _Unit:
     """A part of the site that is remade as a whole or not at all: one page of a listing,
     its subscription feeds or one of its archives, one post's page, the indexes, one asset,
-    the static files. `inputs` is what its
-    outputs are made from; while they are the same objects, its resources are reused as
-    they are, without even listing its outputs again."""
+    the static files. `inputs` is the key of what its outputs are made from (key_of);
+    while it is the same, its resources are reused as they are, without even describing
+    its outputs again."""
 
-    inputs: tuple[object, ...]
+    inputs: Hashable
     outputs: tuple[Output, ...]
-    keys: tuple[Hashable, ...]  # what each output's resource is made from
     resources: tuple[Resource, ...]
 
 
@@ -129,7 +128,7 @@ class Builder:
         if last is not None and edited is not None:
             # Posts edited in place: start from the last units, and list again only the
             # listings that hold them and their pages.
-            listings = replace_entries(last[1], {id(old): new for old, new in edited})
+            listings = replace_entries(last[1], [new for _, new in edited])
             units = dict(self._units)
             for before, listing in zip(last[1].all(), listings.all(), strict=True):
                 if listing is not before:
@@ -145,24 +144,24 @@ class Builder:
         self._listed = (entries, listings)
         # The indexes name every listing and page, so they are listed again every time.
         pages = [output for unit in units.values() for output in unit.outputs if output.kind == "page"]
-        self._list(units, changed, ("indexes", ""), (), partial(index_outputs, listings, pages, self.config))
+        self._list(units, changed, ("indexes", ""), (), partial(index_outputs, listings, pages))
         if edited is None:
             # Ours, then the store's images: a favicon.svg of the store never replaces ours.
-            self._list(units, changed, ("static", ""), (), partial(_site_files, self.config))
+            self._list(units, changed, ("static", ""), (), _site_files)
             for asset in store.assets:
                 self._list(units, changed, ("asset", asset.path), (asset,), partial(_asset_outputs, asset))
 
         reusable = {name: self._reusable(name) for name in changed}
         wanted: dict[Hashable, Output] = {}
         for name in changed:
-            for key, output in zip(units[name].keys, units[name].outputs, strict=True):
-                if key not in reusable[name]:
-                    wanted.setdefault(key, output)
+            for output in units[name].outputs:
+                if output.key not in reusable[name]:
+                    wanted.setdefault(output.key, output)
         made = self._make_wanted(wanted, everything=not self._units)
         for name in changed:
             unit = units[name]
-            found = tuple(reusable[name].get(key) or made[key] for key in unit.keys)
-            units[name] = _Unit(unit.inputs, unit.outputs, unit.keys, found)
+            found = tuple(reusable[name].get(output.key) or made[output.key] for output in unit.outputs)
+            units[name] = _Unit(unit.inputs, unit.outputs, found)
         self._units = units  # forget what the store no longer has
 
         resources: dict[str, Resource] = {}
@@ -191,11 +190,11 @@ class Builder:
             return None
         edited = []
         for old, new in zip(last[0], entries, strict=True):
-            if old is not new:
+            if old.post.version != new.post.version:
                 if not old.post.same_place(new.post):
                     return None
                 unit = self._units.get(("post", old.post.slug))
-                if unit is None or unit.inputs[0] is not old:
+                if unit is None or not isinstance(unit.inputs, tuple) or unit.inputs[0] != old.post.version:
                     return None  # a slug shared with another post
                 edited.append((old, new))
         return edited
@@ -214,7 +213,7 @@ class Builder:
     ) -> None:
         has_authors = bool(listings.authors)
         inputs = (entry, category.name if category else None, has_authors)
-        make = partial(_post_outputs, entry, category, has_authors, self.config)
+        make = partial(_post_outputs, entry, category, has_authors)
         self._list(units, changed, ("post", entry.post.slug), inputs, make)
 
     def _list(
@@ -225,32 +224,22 @@ class Builder:
         inputs: tuple[object, ...],
         make_outputs: Callable[[], Iterable[Output]],
     ) -> None:
-        """Reuse the unit `name` whole if its inputs are the same objects as last time (an
-        empty tuple never is); else list its outputs again, to find their resources."""
+        """Reuse the unit `name` whole if the key of its inputs is the last build's (that of
+        an empty tuple never is); else describe its outputs again, to find their resources."""
         known = self._units.get(name)
-        if known is not None and inputs and known.inputs == inputs:
+        key = key_of(inputs) if inputs else None
+        if known is not None and key is not None and known.inputs == key:
             units[name] = known
             return
-        outputs = tuple(make_outputs())
-        keys = tuple((output.key, output.last_modified, output.kind, output.media_type) for output in outputs)
-        units[name] = _Unit(inputs, outputs, keys, ())
+        units[name] = _Unit(key, tuple(make_outputs()), ())
         changed.append(name)
-
-    def _keep(self, made: list[tuple[str, bytes, str]]) -> list[tuple[str, bytes | None]]:
-        """Write made outputs to the disk cache: their ETags, and the bodies it could not
-        keep, which stay in memory instead."""
-        assert self._disk is not None
-        rows: dict[str, bytes] = {}
-        for name, body, etag in made:
-            rows[name], rows[_etag_name(name)] = body, etag.encode()
-        self._disk.put_many(rows)
-        kept = self._disk.usable
-        return [(etag, None if kept else body) for _, body, etag in made]
 
     def _reusable(self, name: _Name) -> dict[Hashable, Resource]:
         """What the unit made last time, by key."""
         known = self._units.get(name)
-        return dict(zip(known.keys, known.resources, strict=True)) if known is not None else {}
+        if known is None:
+            return {}
+        return {output.key: resource for output, resource in zip(known.outputs, known.resources, strict=True)}
 
     def _name(self, key: Hashable) -> str:
         """What an output's bytes are kept under: its key and everything the key leaves out
@@ -269,7 +258,7 @@ class Builder:
         site's bytes are never all in memory at once."""
         on_demand = {key: output for key, output in wanted.items() if output.on_demand}
         resources = {
-            key: _resource_of(OnDemand(output.make), self._etag(key), output)
+            key: _resource_of(OnDemand(partial(output.make, self.config)), self._etag(key), output)
             for key, output in on_demand.items()
         }
         outputs = [(key, output) for key, output in wanted.items() if not output.on_demand]
@@ -278,9 +267,8 @@ class Builder:
     def _make_now(self, outputs: list[tuple[Hashable, Output]], everything: bool) -> dict[Hashable, Resource]:
         if self._disk is None:
             self.made = len(outputs)
-            made = chain.from_iterable(
-                make_in_batches([output.make for _, output in outputs], _BATCH, list, self._workers)
-            )
+            makers = [partial(output.make, self.config) for _, output in outputs]
+            made = chain.from_iterable(make_in_batches(makers, _BATCH, list, self._workers))
             return {
                 key: make_resource(body, output.kind, output.media_type, output.last_modified)
                 for (key, output), body in zip(outputs, made, strict=True)
@@ -293,15 +281,16 @@ class Builder:
         etags = {key: found[tag].decode() for key, tag in tags.items() if tag in found}
         missing = [(key, output) for key, output in outputs if key not in etags]
         self.made = len(missing)
-        makers = [partial(_made, names[key], output) for key, output in missing]
-        kept = chain.from_iterable(make_in_batches(makers, _BATCH, self._keep, self._workers))
+        making = [partial(_made, names[key], output, self.config) for key, output in missing]
+        keep = partial(_keep, self._disk)
+        kept = chain.from_iterable(make_in_batches(making, _BATCH, keep, self._workers))
         for (key, output), (etag, body) in zip(missing, kept, strict=True):
             etags[key] = etag
             if body is not None:
                 resources[key] = _resource_of(body, etag, output)
         for key, output in outputs:
             if key not in resources:
-                content = Stored(self._disk, names[key], output.make)
+                content = Stored(self._disk, names[key], partial(output.make, self.config))
                 resources[key] = _resource_of(content, etags[key], output)
         # With the whole site's names (a first build), what the cache holds beyond them is stale.
         if everything and self._disk.oversized(2 * len(names)):  # a body and an ETag each
@@ -325,9 +314,20 @@ def _etag_name(name: str) -> str:
     return name + ":etag"
 
 
-def _made(name: str, output: Output) -> tuple[str, bytes, str]:
-    body = output.make()
+def _made(name: str, output: Output, config: Config) -> tuple[str, bytes, str]:
+    body = output.make(config)
     return name, body, etag_of(body)
+
+
+def _keep(disk: DiskCache, made: list[tuple[str, bytes, str]]) -> list[tuple[str, bytes | None]]:
+    """Write made outputs to the disk cache (in the worker that made them): their ETags,
+    and the bodies it could not keep, which stay in memory instead."""
+    rows: dict[str, bytes] = {}
+    for name, body, etag in made:
+        rows[name], rows[_etag_name(name)] = body, etag.encode()
+    disk.put_many(rows)
+    kept = disk.usable
+    return [(etag, None if kept else body) for _, body, etag in made]
 
 
 def _split_by_date(posts: tuple[Post, ...], now: datetime) -> tuple[tuple[Post, ...], tuple[Post, ...]]:
@@ -341,10 +341,8 @@ def _problem_order(problem: Problem) -> tuple[str, int, str]:
     return (problem.path, problem.line, problem.message)
 
 
-def _post_outputs(
-    entry: Entry, category: Listing | None, has_author_pages: bool, config: Config
-) -> list[Output]:
-    return [post_page_output(entry, category, has_author_pages, config)]
+def _post_outputs(entry: Entry, category: Listing | None, has_author_pages: bool) -> list[Output]:
+    return [post_page_output(entry, category, has_author_pages)]
 
 
 def make_build(store: StoreResult, config: Config, now: datetime) -> Build:
@@ -352,10 +350,14 @@ def make_build(store: StoreResult, config: Config, now: datetime) -> Build:
     return Builder(config).build(store, now)
 
 
-def _site_files(config: Config) -> list[Output]:
+def _site_files() -> list[Output]:
     """The site's own files: the stylesheet, the icon and the 404 page."""
-    return [*static_outputs(), not_found_output(config)]
+    return [*static_outputs(), not_found_output()]
 
 
 def _asset_outputs(asset: Asset) -> list[Output]:
-    return [Output("asset", asset.path, asset.media_type, None, ("asset", asset.data), lambda: asset.data)]
+    return [Output("asset", asset.path, asset.media_type, None, _asset_bytes, (asset,))]
+
+
+def _asset_bytes(asset: Asset, config: Config) -> bytes:
+    return asset.data

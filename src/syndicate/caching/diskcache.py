@@ -56,10 +56,13 @@ def is_damage(exc: sqlite3.Error) -> bool:
 
 
 class DiskCache:
-    def __init__(self, folder: Path, name: str) -> None:
+    """One cache file. Pickled (sent to a worker process), it is its folder and name: the
+    worker opens the file with connections of its own."""
+
+    def __init__(self, folder: Path, name: str, disabled: bool = False) -> None:
         self.path = folder / f"{name}.sqlite3"
+        self._name = name
         self._db: sqlite3.Connection | None = None
-        self._pid = os.getpid()  # whose connection _db is
         self._inode: int | None = None  # the file _db was opened on
         self._readers = threading.local()  # get() from other threads: a connection each
         self._disabled = False
@@ -67,13 +70,19 @@ class DiskCache:
         self._read_failed = False
         self._unsound_seen = False
         self._lock = threading.Lock()
-        self._run(lambda db: db.execute("SELECT count(*) FROM cached").fetchone(), "open")
+        if disabled:  # given up by the process that sent it: warned there already
+            self._disabled = True
+        else:
+            self._run(lambda db: db.execute("SELECT count(*) FROM cached").fetchone(), "open")
+
+    def __reduce__(self) -> tuple[type[DiskCache], tuple[Path, str, bool]]:
+        return (DiskCache, (self.path.parent, self._name, self._disabled))
 
     # Connections
 
     def _connect(self) -> tuple[sqlite3.Connection, int]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Only the rebuild thread writes (the Site holds a lock), or the workers it forked.
+        # Only the rebuild thread writes (the Site holds a lock), or the build's workers.
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
             # Values are whole pages and feeds, tens to hundreds of KB: in 64 KB pages (for
@@ -101,10 +110,8 @@ class DiskCache:
             return None
 
     def _writer(self) -> sqlite3.Connection:
-        """The connection to write with: in a forked worker, one of its own, never the
-        parent's; a new one when the path names another file than the one it opened."""
-        if self._pid != os.getpid():
-            self._db, self._pid = None, os.getpid()  # the parent's: neither used nor closed here
+        """The connection to write with: a new one when the path names another file than the
+        one it opened."""
         if self._db is not None and self._inode != self._current_inode():
             self._db.close()
             self._db = None
@@ -113,18 +120,16 @@ class DiskCache:
         return self._db
 
     def _reader(self) -> sqlite3.Connection:
-        """This thread's connection for get(): never one a parent opened (fork), nor one
-        of a file set aside."""
+        """This thread's connection for get(): never one of a file set aside."""
         local = self._readers
         db: sqlite3.Connection | None = getattr(local, "db", None)
-        if db is not None and (local.pid != os.getpid() or local.inode != self._current_inode()):
-            if local.pid == os.getpid():
-                db.close()
+        if db is not None and local.inode != self._current_inode():
+            db.close()
             db = None
         if db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = local.db = sqlite3.connect(self.path, isolation_level=None)
-            local.pid, local.inode = os.getpid(), os.stat(self.path).st_ino
+            local.inode = os.stat(self.path).st_ino
         return db
 
     def _run(self, op: Callable[[sqlite3.Connection], T], doing: str, reader: bool = False) -> T | None:
@@ -184,7 +189,7 @@ class DiskCache:
 
     def _disable(self, reason: str) -> None:
         log.warning("%s; going on without it", reason)
-        if self._db is not None and self._pid == os.getpid():
+        if self._db is not None:
             self._db.close()
         self._db = None
         self._disabled = True

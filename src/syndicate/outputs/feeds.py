@@ -101,31 +101,22 @@ def listing_feed_parts(listing: Listing, config: Config) -> list[Part]:
     oldest_first = listing.entries[::-1]
     listing = listing.named()
     subscriptions = partial(_subscription_documents, listing, newest, complete, config)
-    parts = [Part("feeds", (listing.name, complete, newest), partial(_outputs, subscriptions, config))]
+    parts = [Part("feeds", (listing.name, complete, newest), partial(_outputs, subscriptions))]
     for number in range(1, complete + 1):
         entries = oldest_first[(number - 1) * size : number * size][::-1]
         archive = partial(_archive_documents, listing, entries, number, complete, config)
         inputs = (listing.name, number < complete, entries)
-        parts.append(Part(f"archive {number}", inputs, partial(_outputs, archive, config)))
+        parts.append(Part(f"archive {number}", inputs, partial(_outputs, archive)))
     return parts
 
 
-def _outputs(documents: Callable[[], list[_Document]], config: Config) -> list[Output]:
+def _outputs(documents: Callable[[], list[_Document]]) -> list[Output]:
     outputs = []
     for document in documents():
         updated = max((entry.post.last_modified for entry in document.entries), default=EPOCH)
-        key = (
-            document.path,
-            document.listing.kind,
-            document.listing.name,
-            document.links,
-            document.next_url,
-            *(entry.post.version for entry in document.entries),
-        )
         media_type = FEED_FILES[document.name] + "; charset=utf-8"
-        make = partial(_WRITERS[document.name], document, config)
         kind: Kind = "archive" if document.archive else "feed"
-        outputs.append(Output(kind, document.path, media_type, updated, key, make))
+        outputs.append(Output(kind, document.path, media_type, updated, _WRITERS[document.name], (document,)))
     return outputs
 
 

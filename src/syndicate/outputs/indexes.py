@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import partial
 
 from lxml import etree
 
@@ -28,39 +27,29 @@ _GROUPS = (("categories", "Categories"), ("tags", "Tags"), ("authors", "Authors"
 _Page = tuple[str, datetime | None]  # a page's path and when it last changed
 
 
-def index_outputs(listings: Listings, pages: Sequence[Output], config: Config) -> list[Output]:
+def index_outputs(listings: Listings, pages: Sequence[Output]) -> list[Output]:
     """`pages` are the pages the sitemap lists (outputs of kind "page")."""
-    feeds = tuple((listing.kind, listing.path, listing.name) for listing in listings.all())
-    make_opml = partial(opml, listings.named(), config)  # names only: no entry kept alive
     listed = [(page.path, page.last_modified) for page in pages]
     return [
-        Output("index", OPML_PATH, "text/x-opml; charset=utf-8", None, ("opml", feeds), make_opml),
-        *_sitemap_outputs(listed, config),
-        Output("index", ROBOTS_PATH, "text/plain; charset=utf-8", None, ("robots",), partial(robots, config)),
+        # The listings by name only: what the OPML shows, and no entry kept alive.
+        Output("index", OPML_PATH, "text/x-opml; charset=utf-8", None, opml, (listings.named(),)),
+        *_sitemap_outputs(listed),
+        Output("index", ROBOTS_PATH, "text/plain; charset=utf-8", None, robots, ()),
     ]
 
 
-def _sitemap_outputs(pages: list[_Page], config: Config) -> list[Output]:
+def _sitemap_outputs(pages: list[_Page]) -> list[Output]:
     if len(pages) <= SITEMAP_LIMIT:
-        key = ("sitemap", tuple(pages))
-        return [Output("index", SITEMAP_PATH, _SITEMAP_TYPE, None, key, partial(sitemap, pages, config))]
+        return [Output("index", SITEMAP_PATH, _SITEMAP_TYPE, None, sitemap, (tuple(pages),))]
     outputs = []
     parts: list[_Page] = []
     for number, start in enumerate(range(0, len(pages), SITEMAP_LIMIT), 1):
-        chunk = pages[start : start + SITEMAP_LIMIT]
+        chunk = tuple(pages[start : start + SITEMAP_LIMIT])
         path = f"/sitemap-{number}.xml"
         modified = max((when for _, when in chunk if when is not None), default=None)
         parts.append((path, modified))
-        key = ("sitemap", tuple(chunk))
-        outputs.append(Output("index", path, _SITEMAP_TYPE, None, key, partial(sitemap, chunk, config)))
-    index = Output(
-        "index",
-        SITEMAP_PATH,
-        _SITEMAP_TYPE,
-        None,
-        ("sitemap index", tuple(parts)),
-        partial(sitemap_index, parts, config),
-    )
+        outputs.append(Output("index", path, _SITEMAP_TYPE, None, sitemap, (chunk,)))
+    index = Output("index", SITEMAP_PATH, _SITEMAP_TYPE, None, sitemap_index, (tuple(parts),))
     return [index, *outputs]
 
 

@@ -73,17 +73,18 @@ def make_listings(entries: Sequence[Entry]) -> Listings:
     )
 
 
-def replace_entries(listings: Listings, replaced: dict[int, Entry]) -> Listings:
-    """`listings` with entries replaced (by id() of the old Entry) by new ones whose posts are
+def replace_entries(listings: Listings, new: Sequence[Entry]) -> Listings:
+    """`listings` with the entries of the same files replaced by `new` ones, whose posts are
     in the same place (Post.same_place). Listings without any of them are kept as they are."""
-    if not replaced:
+    if not new:
         return listings
+    replaced = {entry.post.source: entry for entry in new}
 
     def update(listing: Listing) -> Listing:
-        entries = tuple(replaced.get(id(entry), entry) for entry in listing.entries)
+        entries = tuple(replaced.get(entry.post.source, entry) for entry in listing.entries)
         return replace(listing, entries=entries)
 
-    posts = [entry.post for entry in replaced.values()]
+    posts = [entry.post for entry in new]
     categories = {slugify(post.category) for post in posts if post.category}
     tags = {slugify(tag) for post in posts for tag in post.tags}
     authors = {slugify(post.author) for post in posts}

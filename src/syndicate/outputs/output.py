@@ -1,13 +1,26 @@
-"""One file of the Build before it is made: where it goes, what it depends on, and
-how to make it. The key lets a rebuild reuse what an earlier build made from the
-same inputs, so the cost of a rebuild follows the change, not the store."""
+"""One file of the Build before it is made: a plain description of it.
+
+An Output says what the file is, where it goes and what it is made from: a module-level
+function (`maker`) and its arguments (`made_from`) besides the configuration, which is
+fixed per process. Its bytes are `maker(*made_from, config)`, here or in a worker process
+(an Output pickles). Its key, what decides whether an earlier build's bytes can be
+reused, is derived from the description alone (`key_of`): nothing says twice what an
+output depends on."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+from syndicate.posts import Entry, Post
+
+if TYPE_CHECKING:
+    from syndicate.config import Config
 
 # What a file of the site is, decided where it is described and carried into its Resource:
 # whatever treats files differently (caching, the sitemap, WebSub, metrics) reads this,
@@ -28,21 +41,66 @@ class Output:
     path: str
     media_type: str
     last_modified: datetime | None
-    # Everything the bytes depend on besides the configuration, which is fixed per process.
-    key: Hashable
-    make: Callable[[], bytes]
+    maker: Callable[..., bytes]  # a module-level function: maker(*made_from, config)
+    made_from: tuple[Any, ...]
     # Made when first asked for, not by the build: its ETag derives from its key alone. For
     # outputs many of which change at once and few are read, such as the pages of a listing,
     # every one of which a new post shifts.
     on_demand: bool = False
 
+    def make(self, config: Config) -> bytes:
+        return self.maker(*self.made_from, config)
+
+    @cached_property
+    def key(self) -> Hashable:
+        """Everything its bytes depend on besides the configuration and the code."""
+        described = (self.kind, self.path, self.media_type, self.last_modified, self.on_demand)
+        return key_of((*described, self.maker, self.made_from))
+
 
 @dataclass(frozen=True)
 class Part:
-    """Outputs made from the same inputs, e.g. one page of a listing. While its inputs are
-    equal to the last build's (Entries are equal only to themselves), so are its outputs:
-    a rebuild then reuses them without listing them again."""
+    """Outputs made from the same inputs, e.g. one page of a listing. While the key of its
+    inputs is the last build's, so are its outputs: a rebuild then reuses them without
+    describing them again."""
 
     name: str  # unique within its listing
     inputs: tuple[object, ...]
     outputs: Callable[[], list[Output]]
+
+
+def key_of(value: object) -> Hashable:
+    """A description's value as a key: equal exactly when the bytes made from it are.
+
+    A post (or its Entry, the post made ready for output) stands for its version, its
+    file and that file's hash; a dataclass for its type and fields; bytes for their hash.
+    Anything else must be a plain value: a type this does not know is an error, never
+    a key by identity."""
+    if isinstance(value, Entry):
+        return value.post.version
+    if isinstance(value, Post):
+        return value.version
+    if isinstance(value, str | int | float | datetime) or value is None:
+        return value
+    if isinstance(value, tuple | list):
+        return tuple(key_of(item) for item in value)
+    if isinstance(value, bytes):
+        return ("sha256", hashlib.sha256(value).hexdigest())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = _fields(type(value))
+        return (type(value).__qualname__, *(key_of(getattr(value, name)) for name in fields))
+    qualname = getattr(value, "__qualname__", None)
+    if callable(value) and isinstance(qualname, str) and "<" not in qualname:  # no lambda, no closure
+        return f"{value.__module__}.{qualname}"
+    kind = "a plain value, a dataclass of them, or a module-level function"
+    raise TypeError(f"no key for {value!r} in an output's description: {kind}")
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(field.name for field in dataclasses.fields(cls))
+    return names

@@ -88,7 +88,7 @@ def page_outputs(listings: Listings, config: Config) -> list[Output]:
     for listing in listings.all():
         outputs.extend(listing_page_outputs(listing, config))
     for entry, category in post_categories(listings):
-        outputs.append(post_page_output(entry, category, bool(listings.authors), config))
+        outputs.append(post_page_output(entry, category, bool(listings.authors)))
     return outputs
 
 
@@ -121,31 +121,29 @@ def _category_of(entry: Entry, categories: dict[str, Listing]) -> Listing | None
     return categories.get(urls.slugify(category)) if category else None
 
 
-def post_page_output(
-    entry: Entry, category: Listing | None, has_author_pages: bool, config: Config
-) -> Output:
+def post_page_output(entry: Entry, category: Listing | None, has_author_pages: bool) -> Output:
     path = urls.post_path(entry.post.slug)
-    key = ("post", entry.post.version, category.name if category else None, has_author_pages)
-    make = partial(_post_page, entry, path, category.named() if category else None, has_author_pages, config)
-    return Output("page", path, HTML, entry.post.last_modified, key, make)
+    made_from = (entry, path, category.named() if category else None, has_author_pages)
+    return Output("page", path, HTML, entry.post.last_modified, _post_page, made_from)
 
 
 def static_outputs() -> list[Output]:
     """The stylesheet and the icon every page links."""
     return [
-        Output("static", _STYLESHEET_PATH, _CSS, None, ("static", _STYLESHEET_PATH), _stylesheet),
-        Output("static", _FAVICON_PATH, "image/svg+xml", None, ("static", _FAVICON_PATH), _favicon),
+        Output("static", _STYLESHEET_PATH, _CSS, None, _static_file, ("style.css",)),
+        Output("static", _FAVICON_PATH, "image/svg+xml", None, _static_file, ("favicon.svg",)),
     ]
 
 
-def not_found_output(config: Config) -> Output:
+def not_found_output() -> Output:
     """The 404 page (see NOT_FOUND_PATH)."""
-    return Output("not_found", NOT_FOUND_PATH, HTML, None, ("not found",), partial(not_found_page, config))
+    return Output("not_found", NOT_FOUND_PATH, HTML, None, not_found_page, ())
 
 
 def render_pages(listings: Listings, config: Config) -> dict[str, bytes]:
     """Site path -> bytes of every page and static file (see page_outputs)."""
-    return {output.path: output.make() for output in [*page_outputs(listings, config), *static_outputs()]}
+    outputs = [*page_outputs(listings, config), *static_outputs()]
+    return {output.path: output.make(config) for output in outputs}
 
 
 def not_found_page(config: Config) -> bytes:
@@ -158,12 +156,8 @@ def not_found_page(config: Config) -> bytes:
     )
 
 
-def _stylesheet() -> bytes:
-    return _static("style.css")
-
-
-def _favicon() -> bytes:
-    return _static("favicon.svg")
+def _static_file(name: str, config: Config) -> bytes:
+    return _static(name)
 
 
 @lru_cache
@@ -215,24 +209,21 @@ def listing_page_parts(listing: Listing, config: Config) -> list[Part]:
     entries = listing.entries  # newest first
     total = page_count(len(entries), per_page)
     return [
-        _page_part(listing, entries[(number - 1) * per_page : number * per_page], number, total, config)
+        _page_part(listing, entries[(number - 1) * per_page : number * per_page], number, total)
         for number in range(1, total + 1)
     ]
 
 
-def _page_part(listing: Listing, chunk: tuple[Entry, ...], number: int, total: int, config: Config) -> Part:
+def _page_part(listing: Listing, chunk: tuple[Entry, ...], number: int, total: int) -> Part:
     listing = listing.named()
-
-    def outputs() -> list[Output]:
-        key = ("listing", listing.kind, listing.path, listing.name, number, total, _versions(chunk))
-        make = partial(_listing_page, listing, chunk, number, total, config)
-        return [Output("page", _page_path(listing, number), HTML, _updated(chunk), key, make, on_demand=True)]
-
-    return Part(f"page {number}", (listing.name, total, chunk), outputs)
+    made_from = (listing, chunk, number, total)
+    return Part(f"page {number}", made_from, partial(_page_outputs, *made_from))
 
 
-def _versions(chunk: tuple[Entry, ...]) -> tuple[tuple[str, str], ...]:
-    return tuple(entry.post.version for entry in chunk)
+def _page_outputs(listing: Listing, chunk: tuple[Entry, ...], number: int, total: int) -> list[Output]:
+    path = _page_path(listing, number)
+    made_from = (listing, chunk, number, total)
+    return [Output("page", path, HTML, _updated(chunk), _listing_page, made_from, on_demand=True)]
 
 
 def _updated(chunk: tuple[Entry, ...]) -> datetime | None:

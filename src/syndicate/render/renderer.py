@@ -11,7 +11,6 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -31,8 +30,8 @@ from syndicate.render.markdown_passes import FastPassesExtension
 from syndicate.render.markdown_toc import HeadingIdExtension
 from syndicate.source.store import read_body
 from syndicate.urls import absolute, post_path
-from syndicate.workers.crew import Crew, Lost
-from syndicate.workers.parallel import can_fork, worker_count
+from syndicate.workers.crew import Crew, Lost, can_fork
+from syndicate.workers.parallel import worker_count
 from syndicate.xmlchars import strip_forbidden
 
 MARKDOWN_EXTENSIONS = [
@@ -194,7 +193,7 @@ class Renderer:
         self._workers = worker_count(config.build.workers)
         self._timeout = config.build.render_timeout
         # The workers write to the disk cache unless it failed here already.
-        self._keeper = _Keeper(cache_dir if self._disk is not None and self._disk.usable else None)
+        self._keeper = _Keeper(self._disk if self._disk is not None and self._disk.usable else None)
         self._single = Crew(_render_keyed, self._keeper, 1, self._timeout, _warm_up)
         weakref.finalize(self, self._single.close)
 
@@ -265,18 +264,12 @@ class Renderer:
         for key, (post, url) in fresh.items():
             if key in self.failed:
                 continue
-            content = html[key] if key in html else partial(self._html, key, post, url, root)
+            content = (
+                html[key] if key in html else StoredHtml(self._disk, key, post, url, root, self._excerpt)
+            )
             entry = Entry(post, url, content, excerpts[key], _image_url(post.image, url))
             entries[post.version] = (entry, key)
         return entries
-
-    def _html(self, key: str, post: Post, url: str, root: Path | None) -> str:
-        """A post's HTML from the disk cache, or rendered again if the cache lost it."""
-        data = self._disk.get(key) if self._disk is not None else None
-        if data is not None:
-            return data.decode()
-        html, _ = render_post(read_body(root, post), post.summary, url, self._excerpt)
-        return html
 
     def _key(self, post: Post, url: str) -> str:
         return hashlib.sha256(f"{self._fingerprint}\0{post.digest}\0{url}".encode()).hexdigest()
@@ -308,22 +301,35 @@ class Renderer:
             crew.close(forked_only=crew is self._single)
 
 
+@dataclass(frozen=True)
+class StoredHtml:
+    """Where a post's HTML is: in the disk cache under `key`, else rendered again (the cache
+    lost it). Picklable: an output made in a worker reads it there."""
+
+    disk: DiskCache | None
+    key: str
+    post: Post
+    url: str
+    root: Path | None
+    excerpt: ExcerptSettings
+
+    def __call__(self) -> str:
+        data = self.disk.get(self.key) if self.disk is not None else None
+        if data is not None:
+            return data.decode()
+        html, _ = render_post(read_body(self.root, self.post), self.post.summary, self.url, self.excerpt)
+        return html
+
+
+@dataclass(frozen=True)
 class _Keeper:
-    """In a worker: writes what it rendered to the disk cache in `folder`, if any; each
-    post's (HTML, excerpt), the HTML None if the cache kept it, or why it could not be
-    rendered."""
+    """In a worker: writes what it rendered to `disk`, if any; each post's (HTML, excerpt),
+    the HTML None if the cache kept it, or why it could not be rendered."""
 
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-        self._disk: DiskCache | None = None
-
-    def __getstate__(self) -> dict[str, object]:
-        return {"folder": self.folder, "_disk": None}  # a connection of its own in each worker
+    disk: DiskCache | None
 
     def __call__(self, made: list[tuple[str, tuple[str, str] | RenderFailed]]) -> list[_Kept]:
-        if self.folder is not None and self._disk is None:
-            self._disk = DiskCache(self.folder, "rendered")
-        disk = self._disk
+        disk = self.disk
         rendered = [(key, done) for key, done in made if not isinstance(done, RenderFailed)]
         kept = False
         if disk is not None:

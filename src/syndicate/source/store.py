@@ -138,7 +138,7 @@ class PostStore:
             else:
                 changed.append((source, entry.path, stat.st_size, stat.st_mtime_ns))
         read: list[str] = []  # the files read again
-        readers = [partial(self._read, *file) for file in changed]
+        readers = [partial(_read, self._config, *file) for file in changed]
         outcomes = chain.from_iterable(make_in_batches(readers, _BATCH, list, self._workers))
         for (source, *_), outcome in zip(changed, outcomes, strict=True):
             if isinstance(outcome, Problem):
@@ -193,39 +193,42 @@ class PostStore:
                 found.append((source, entry))
         return found
 
-    def _read(self, source: str, path: str, size: int, mtime_ns: int) -> _Seen | Problem:
-        try:
-            return self._read_file(source, path, size, mtime_ns)
-        except Exception as exc:  # whatever happens to one file is that file's problem
-            return Problem(source, 1, f"cannot be read: {failure(exc)}")
 
-    def _read_file(self, source: str, path: str, size: int, mtime_ns: int) -> _Seen | Problem:
-        limits = self._config.store
-        is_post = source.endswith(".md")
-        try:
-            if is_post:
-                data = read_regular(path, limits.max_post_bytes, "store.max_post_bytes")
-            else:
-                data = read_regular(path, limits.max_asset_bytes, "store.max_asset_bytes")
-        except OSError as exc:
-            return Problem(source, 1, f"cannot read file: {exc.strerror or exc}")
-        except Refused as exc:
-            return Problem(source, 1, str(exc))
-        if not is_post:
-            asset = Asset("/" + source, data, ASSET_TYPES[os.path.splitext(path)[1].lower()])
-            return _Seen(size, mtime_ns, None, (), asset)
-        site = self._config.site
-        post, problems = parse_post(
-            source,
-            data,
-            author=site.author,
-            language=site.language,
-            timezone=self._config.tz,
-            max_nesting=limits.max_nesting,
-        )
-        if post is not None:
-            post = replace(post, body=None)  # read again when rendered: see read_body
-        return _Seen(size, mtime_ns, post, tuple(problems), None)
+def _read(config: Config, source: str, path: str, size: int, mtime_ns: int) -> _Seen | Problem:
+    """One file of the store, read and parsed (in a worker, for a first load)."""
+    try:
+        return _read_file(config, source, path, size, mtime_ns)
+    except Exception as exc:  # whatever happens to one file is that file's problem
+        return Problem(source, 1, f"cannot be read: {failure(exc)}")
+
+
+def _read_file(config: Config, source: str, path: str, size: int, mtime_ns: int) -> _Seen | Problem:
+    limits = config.store
+    is_post = source.endswith(".md")
+    try:
+        if is_post:
+            data = read_regular(path, limits.max_post_bytes, "store.max_post_bytes")
+        else:
+            data = read_regular(path, limits.max_asset_bytes, "store.max_asset_bytes")
+    except OSError as exc:
+        return Problem(source, 1, f"cannot read file: {exc.strerror or exc}")
+    except Refused as exc:
+        return Problem(source, 1, str(exc))
+    if not is_post:
+        asset = Asset("/" + source, data, ASSET_TYPES[os.path.splitext(path)[1].lower()])
+        return _Seen(size, mtime_ns, None, (), asset)
+    site = config.site
+    post, problems = parse_post(
+        source,
+        data,
+        author=site.author,
+        language=site.language,
+        timezone=config.tz,
+        max_nesting=limits.max_nesting,
+    )
+    if post is not None:
+        post = replace(post, body=None)  # read again when rendered: see read_body
+    return _Seen(size, mtime_ns, post, tuple(problems), None)
 
 
 def _edited(

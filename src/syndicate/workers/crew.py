@@ -7,18 +7,23 @@ worker takes a chunk of items at a time, tells the parent each time it finishes 
 (an empty message on its pipe), so that the parent knows which item runs and since
 when, and ends the chunk by `keep` of what it made, run where it was made.
 
-A worker is forked while this process has no other thread (at once, inheriting what
-it needs), else started as a new Python (`python -c ...`) that imports what `do` and
-`keep` need; unlike multiprocessing's "spawn", it never runs this process's main script
-again, which a script without an `if __name__ == "__main__"` guard does not survive.
-Workers never outlive this process (parallel.bind_to_parent): the kernel kills a worker
-when the thread that started it ends, which a server's threads do only when it stops. A
-worker found dead while it waited for work is replaced.
+A worker is forked while this process has no other thread (quick to start: the
+modules are imported already), else started as a new Python (`python -c ...`) that
+imports what `do` and `keep` need; unlike multiprocessing's "spawn", it never runs this
+process's main script again, which a script without an `if __name__ == "__main__"`
+guard does not survive. Either way it is sent its work and its items pickled, and uses
+nothing else of this process: the same work runs the same in both, and a forked worker
+never touches an object it inherited (a database connection, a lock) by mistake.
+Workers never outlive this process (bind_to_parent): the kernel kills a worker when the
+thread that started it ends, which a server's threads do only when it stops. A worker
+found dead while it waited for work is replaced.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import gc
 import math
 import multiprocessing
@@ -27,18 +32,22 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from types import FrameType
 from typing import Any, Generic, TypeVar
-
-from syndicate.workers.parallel import bind_to_parent, can_fork, end_on_sigterm
 
 T = TypeVar("T")
 R = TypeVar("R")
+# prctl(2): the signal a process gets when the thread that started it ends.
+_PR_SET_PDEATHSIG = 1
+# Signals whose handlers in this process are this process's alone (see _Worker).
+_PARENTS_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 # What a worker does: `do` to each item, `keep` of a chunk's, and `setup` first, if any.
 _Work = tuple[Callable[[Any], Any], Callable[[list[Any]], Any], Callable[[], object] | None]
 
@@ -187,12 +196,12 @@ class _Worker:
         if self.forked:
             context = multiprocessing.get_context("fork")
             self.process = context.Process(
-                target=_forked, args=(child, os.getpid(), work), daemon=True, name="syndicate-worker"
+                target=_forked, args=(child, os.getpid()), daemon=True, name="syndicate-worker"
             )
             # A ^C at a terminal goes to its whole process group, and is the parent's to
-            # act on (it ends the workers). Blocked across the fork, it waits in the child
-            # until the child ignores it, so none interrupts the child while it starts.
-            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            # act on (it ends the workers); a SIGTERM's handler here ends the workers too.
+            # Blocked across the fork, both wait in the child until it has set its own.
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _PARENTS_SIGNALS)
             try:
                 self.process.start()
             finally:
@@ -200,7 +209,7 @@ class _Worker:
         else:
             self.process = _Started(child.fileno())
             self.conn.send(sys.path)  # where the worker finds what its work is made of
-            self.conn.send(work)
+        self.conn.send(work)
         child.close()  # the worker's end: once it is gone, reading here ends
         self.fresh = True  # started for the chunk it is about to be given
         # Until it says it is ready, no item runs: a spawned worker takes a while to start.
@@ -269,14 +278,14 @@ def _started(fd: int, parent: int) -> None:
     _serve(conn, conn.recv())
 
 
-def _forked(conn: Connection, parent: int, work: _Work) -> None:
+def _forked(conn: Connection, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent
     bind_to_parent(parent)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _PARENTS_SIGNALS)  # blocked by the parent
     # What it shares with the parent is never collected here: a collection writes to every
     # object it looks at, and so copies the parent's memory into this process page by page.
     gc.freeze()
-    _serve(conn, work)
+    _serve(conn, conn.recv())
 
 
 def _serve(conn: Connection, work: _Work) -> None:
@@ -304,3 +313,39 @@ def _serve(conn: Connection, work: _Work) -> None:
             conn.send_bytes(pickle.dumps(reply))
         except pickle.PicklingError as exc:
             conn.send_bytes(pickle.dumps((False, RuntimeError(f"a worker's result: {exc}"))))
+
+
+def bind_to_parent(parent: int) -> None:
+    """In a worker: be killed when `parent` dies; exit now if it died already."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker's copy of the parent's
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # it died before prctl: this process was given to another
+        os._exit(1)
+
+
+def end_on_sigterm(end_workers: Callable[[], None]) -> Callable[[], None]:
+    """Make SIGTERM call `end_workers`, then end this process as it would have ended (by
+    the signal); the undo. Only where SIGTERM has no handler of its own (a server's)."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return lambda: None
+
+    def end(signum: int, frame: FrameType | None) -> None:
+        end_workers()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    signal.signal(signal.SIGTERM, end)
+    return restore
+
+
+def can_fork() -> bool:
+    """Whether workers may be forked from this process now: it has no other thread."""
+    return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()

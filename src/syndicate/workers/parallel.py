@@ -1,38 +1,27 @@
-"""A first build's work on every core: reading the store, making the outputs.
+"""A first build's work on every core: reading the store, making the outputs, writing
+the site.
 
-After the renderer's workers were done, a 10,000-post first build spent about
-13 seconds making pages and feeds in one process while the other core waited,
-and loading the store took another 2 seconds the same way. That work is done
-by closures over posts, entries, listings and the configuration, which cannot
-be pickled for spawned workers; forked workers inherit them as they are. Fork
-copies only the thread that calls it, so it is used only while the process has
-no other thread: in `syndicate build` and in `serve`'s first build, before the
-server and its schedule start. Anywhere else, and for fewer than
-`_PARALLEL_FROM` items, the work is done here, one item after another; the
-results are the same either way.
-
-Workers never outlive the process that started them: on Linux each asks the kernel to
-kill it when its parent dies (however it dies, kill -9 included), and exits at once if
-the parent died before it could ask. A SIGTERM to a `syndicate build` ends its workers
-before the build itself ends, as it did before: at once.
+After the renderer's workers were done, a 10,000-post first build spent about 13
+seconds making pages and feeds in one process while the other core waited, and
+loading the store took another 2 seconds the same way. The work is a list of makers,
+each a picklable call (a module-level function and its arguments, see
+syndicate.outputs.output): a crew of workers (syndicate.workers.crew) does it, forked
+or started as new Pythons, whatever else runs in this process. For fewer than
+`_PARALLEL_FROM` makers it is done here, one after another; the results are the same
+either way.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
+import heapq
 import math
-import multiprocessing
 import os
-import signal
-import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from types import FrameType
 from typing import Any, TypeVar
+
+from syndicate.workers.crew import Crew, Lost
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,12 +35,6 @@ _CPU_QUOTAS = (
     (Path("/sys/fs/cgroup/cpu.max"),),
     (Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")),
 )
-
-# prctl(2): the signal a process gets when the thread that started it ends.
-_PR_SET_PDEATHSIG = 1
-
-# What the workers do: set just before they are forked, so each inherits it.
-_work: tuple[Sequence[Callable[[], object]], Callable[[list[Any]], object]] = ((), list)
 
 
 def worker_count(setting: int) -> int:
@@ -87,94 +70,37 @@ def make_in_batches(
     minimum: int | None = None,
 ) -> Iterator[R]:
     """`keep` of what `makers` make, `batch` makers at a time, in their order; in `workers`
-    processes when that is safe and there are at least `minimum` makers (default
-    `_PARALLEL_FROM`). `keep` runs where the batch was made, so a worker can store its bytes
-    itself and send back only what the caller needs."""
-    bounds = [(start, min(start + batch, len(makers))) for start in range(0, len(makers), batch)]
+    processes when there are at least `minimum` makers (default `_PARALLEL_FROM`). `keep`
+    runs where the batch was made, so a worker can store its bytes itself and send back
+    only what the caller needs. Makers and `keep` must pickle."""
+    batches = [list(makers[start : start + batch]) for start in range(0, len(makers), batch)]
     enough = len(makers) >= (_PARALLEL_FROM if minimum is None else minimum)
-    if not (enough and workers > 1 and can_fork()):
-        for start, end in bounds:
-            yield keep([make() for make in makers[start:end]])
+    if not (enough and workers > 1):
+        for makers_of_batch in batches:
+            yield keep([make() for make in makers_of_batch])
         return
-    global _work
-    _work = (makers, keep)
+    crew = Crew(_make, partial(_keep_numbered, keep), workers, timeout=math.inf)
+    numbered = [
+        [(number, make) for make in makers_of_batch] for number, makers_of_batch in enumerate(batches)
+    ]
+    waiting: list[tuple[int, Any]] = []  # batches done before one that comes first
+    following = 0
     try:
-        with worker_pool(workers, "fork") as pool:
-            yield from pool.map(_make_slice, bounds)
+        for done in crew.run(numbered):
+            if isinstance(done, Lost):
+                raise RuntimeError(f"a worker process died ({done.died}) making the same output twice")
+            heapq.heappush(waiting, done)
+            while waiting and waiting[0][0] == following:
+                yield heapq.heappop(waiting)[1]
+                following += 1
     finally:
-        _work = ((), list)
+        crew.close()
 
 
-@contextmanager
-def worker_pool(workers: int, method: str) -> Iterator[ProcessPoolExecutor]:
-    """A pool of `workers` processes started by `method` that never outlive this process:
-    on an exception (KeyboardInterrupt included) or SIGTERM they are ended at once, not
-    waited for."""
-    # An executor rather than a Pool: a worker killed (by the OOM killer, say) fails the
-    # build with BrokenProcessPool instead of leaving it waiting forever. With fork it
-    # starts its workers before its own thread. The pool must be left in the thread that
-    # made it: the kernel kills the workers when that thread ends.
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context(method),
-        initializer=bind_to_parent,
-        initargs=(os.getpid(),),
-    )
-    restore = end_on_sigterm(lambda: _end_workers(pool))
-    try:
-        yield pool
-    except BaseException:
-        _end_workers(pool)
-        raise
-    finally:
-        pool.shutdown(cancel_futures=True)
-        restore()
+def _make(item: tuple[int, Callable[[], T]]) -> tuple[int, T]:
+    number, make = item
+    return number, make()
 
 
-def bind_to_parent(parent: int) -> None:
-    """In a worker: be killed when `parent` dies; exit now if it died already."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker's copy of the parent's
-    if sys.platform == "linux":
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    if os.getppid() != parent:  # it died before prctl: this process was given to another
-        os._exit(1)
-
-
-def _end_workers(pool: ProcessPoolExecutor) -> None:
-    for process in list(pool._processes.values()):
-        process.terminate()
-
-
-def end_on_sigterm(end_workers: Callable[[], None]) -> Callable[[], None]:
-    """Make SIGTERM call `end_workers`, then end this process as it would have ended (by
-    the signal); the undo. Only where SIGTERM has no handler of its own (a server's)."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return lambda: None
-    owner = os.getpid()
-
-    def end(signum: int, frame: FrameType | None) -> None:
-        if os.getpid() == owner:  # not in a worker forked before it reset the handler
-            end_workers()
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-
-    def restore() -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-    signal.signal(signal.SIGTERM, end)
-    return restore
-
-
-def can_fork() -> bool:
-    """Whether workers may be forked from this process now: it has no other thread."""
-    return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-
-
-def _make_slice(bounds: tuple[int, int]) -> Any:  # what keep returns
-    makers, keep = _work
-    start, end = bounds
-    return keep([make() for make in makers[start:end]])
+def _keep_numbered(keep: Callable[[list[T]], R], made: list[tuple[int, T]]) -> tuple[int, R]:
+    return made[0][0], keep([value for _, value in made])
