@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from syndicate.workers import crew as crew_module
 from syndicate.workers.crew import Crew, Lost
 
 
@@ -186,3 +187,32 @@ def test_a_ctrl_c_to_the_process_group_while_a_worker_starts_and_works_is_ignore
         [sys.executable, str(script), how], capture_output=True, text=True, timeout=60, process_group=0
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, f"[['ab']] 1 {how}\n", "")
+
+
+def where(item: tuple[str, int]) -> tuple[int, int, int]:
+    """The worker's object for the shared text, its length, and the item's number."""
+    text, number = item
+    return id(text), len(text), number
+
+
+@pytest.mark.parametrize("how", ["forked", "started"])
+def test_objects_shared_by_items_are_sent_to_each_worker_once(
+    how: str, request: pytest.FixtureRequest
+) -> None:
+    if how == "started":
+        request.getfixturevalue("another_thread")
+    text = "a long post " * 10_000
+    crew = Crew(where, keep, 1, timeout=30, shared=[text])
+    try:
+        made = [
+            result
+            for result in crew.run([[(text, 1), (text, 2)], [(text, 3)]])
+            if not isinstance(result, Lost)
+        ]
+    finally:
+        crew.close()
+    done = [item for result in made for item in result]
+    assert sorted(number for _, _, number in done) == [1, 2, 3]
+    assert {length for _, length, _ in done} == {len(text)}
+    assert len({place for place, _, _ in done}) == 1  # one copy in the worker, for every chunk
+    assert len(crew_module._dumps([(text, 1)], {id(text): 0})) < 100  # the item: a number for the text

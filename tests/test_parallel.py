@@ -300,6 +300,20 @@ def test_a_site_written_by_workers_is_the_site_written_here(
 
 
 @needs_fork
+def test_files_the_disk_cache_lost_are_made_again_and_written(
+    store: Path, tmp_path: Path, request: pytest.FixtureRequest, workers_made: str
+) -> None:
+    fill(store, 40)
+    config = make_config(store)
+    build = Builder(config, tmp_path / "cache").build(PostStore(config).load(), NOW)
+    here = tree(write_build(build, tmp_path / "here"))
+    DiskCache(tmp_path / "cache", "outputs").keep_only(set())  # every body gone
+    forks = request.getfixturevalue("forks")
+    assert tree(write_build(build, tmp_path / "forked")) == here
+    assert workers_made in forks
+
+
+@needs_fork
 def test_a_file_a_worker_cannot_write_fails_the_write(
     store: Path, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

@@ -234,6 +234,10 @@ class Builder:
         units[name] = _Unit(key, tuple(make_outputs()), ())
         changed.append(name)
 
+    def _shared(self) -> list[Entry]:
+        """What many outputs are made from: each worker that makes them is sent it once."""
+        return self._listed[0] if self._listed is not None else []
+
     def _reusable(self, name: _Name) -> dict[Hashable, Resource]:
         """What the unit made last time, by key."""
         known = self._units.get(name)
@@ -268,7 +272,9 @@ class Builder:
         if self._disk is None:
             self.made = len(outputs)
             makers = [partial(output.make, self.config) for _, output in outputs]
-            made = chain.from_iterable(make_in_batches(makers, _BATCH, list, self._workers))
+            made = chain.from_iterable(
+                make_in_batches(makers, _BATCH, list, self._workers, shared=self._shared())
+            )
             return {
                 key: make_resource(body, output.kind, output.media_type, output.last_modified)
                 for (key, output), body in zip(outputs, made, strict=True)
@@ -283,7 +289,9 @@ class Builder:
         self.made = len(missing)
         making = [partial(_made, names[key], output, self.config) for key, output in missing]
         keep = partial(_keep, self._disk)
-        kept = chain.from_iterable(make_in_batches(making, _BATCH, keep, self._workers))
+        kept = chain.from_iterable(
+            make_in_batches(making, _BATCH, keep, self._workers, shared=self._shared())
+        )
         for (key, output), (etag, body) in zip(missing, kept, strict=True):
             etags[key] = etag
             if body is not None:

@@ -12,11 +12,12 @@ import os
 import shutil
 import tempfile
 from functools import partial
-from itertools import groupby
+from itertools import chain, groupby
 from pathlib import Path
 
 from syndicate.build.builder import Build
-from syndicate.build.resource import Resource
+from syndicate.build.resource import OnDemand, Stored
+from syndicate.caching.diskcache import DiskCache
 from syndicate.workers.parallel import make_in_batches, worker_count
 
 _BATCH = 200  # folders a worker writes at a time
@@ -86,17 +87,21 @@ def _write(build: Build, out: Path) -> Path:
 def _write_locked(build: Build, out: Path, builds: Path) -> Path:
     target = Path(tempfile.mkdtemp(prefix="build-", dir=builds))
     files = sorted(
-        ((os.path.join(target, file_name(path)), resource) for path, resource in build.resources.items()),
+        ((os.path.join(target, file_name(path)), found.content) for path, found in build.resources.items()),
         key=lambda file: (os.path.dirname(file[0]), file[0]),
     )
     # A large site's files are written on every core: making 15,000 folders and writing
     # 470 MB took seconds in one process while the other cores waited.
     folders = [
-        partial(_write_folder, folder, list(group))
+        partial(_write_folder, folder, [(name, _sent(content)) for name, content in group])
         for folder, group in groupby(files, key=lambda file: os.path.dirname(file[0]))
     ]
-    for _ in make_in_batches(folders, _BATCH, list, worker_count(0)):
-        pass
+    contents = dict(files)
+    for batch in make_in_batches(folders, _BATCH, list, worker_count(0)):
+        for name in chain.from_iterable(batch):  # what the disk cache had lost: made here
+            lost = contents[name]
+            assert isinstance(lost, Stored)
+            _write_file(name, lost.read())
     os.chmod(target, 0o755)
 
     link = builds / (target.name + ".link")
@@ -108,17 +113,36 @@ def _write_locked(build: Build, out: Path, builds: Path) -> Path:
     return target
 
 
-def _write_folder(folder: str, files: list[tuple[str, Resource]]) -> None:
+# What a worker is sent of a file: its bytes, where the disk cache keeps them (the key of
+# a Stored, without how to make them again), or how to make them (a listing's page).
+_Sent = bytes | tuple[DiskCache, str] | OnDemand
+
+
+def _sent(content: bytes | Stored | OnDemand) -> _Sent:
+    return (content.cache, content.name) if isinstance(content, Stored) else content
+
+
+def _write_folder(folder: str, files: list[tuple[str, _Sent]]) -> list[str]:
+    """Write the files of one folder; returns those the disk cache had lost, not written."""
     os.makedirs(folder, exist_ok=True)
-    for name, resource in files:
-        descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        os.fchmod(descriptor, 0o644)  # readable by a web server whatever the umask
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(_body(resource))
+    lost = []
+    for name, content in files:
+        # Read from the disk cache (or made), not through the bytes kept in memory for
+        # serving (Resource.body): this process serves none of them.
+        if isinstance(content, tuple):
+            cache, key = content
+            body = cache.get(key)
+            if body is None:
+                lost.append(name)
+                continue
+        else:
+            body = content if isinstance(content, bytes) else content.read()
+        _write_file(name, body)
+    return lost
 
 
-def _body(resource: Resource) -> bytes:
-    """The resource's bytes, read from the disk cache without going through the bytes kept
-    in memory for serving (Resource.body): this process serves none of them."""
-    content = resource.content
-    return content if isinstance(content, bytes) else content.read()
+def _write_file(name: str, body: bytes) -> None:
+    descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    os.fchmod(descriptor, 0o644)  # readable by a web server whatever the umask
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(body)

@@ -59,24 +59,24 @@ class DiskCache:
     """One cache file. Pickled (sent to a worker process), it is its folder and name: the
     worker opens the file with connections of its own."""
 
-    def __init__(self, folder: Path, name: str, disabled: bool = False) -> None:
+    def __init__(self, folder: Path, name: str, disabled: bool = False, opened: bool = False) -> None:
         self.path = folder / f"{name}.sqlite3"
         self._name = name
         self._db: sqlite3.Connection | None = None
         self._inode: int | None = None  # the file _db was opened on
         self._readers = threading.local()  # get() from other threads: a connection each
-        self._disabled = False
         self._set_aside = False  # once a process: a disk that damages every file is given up
         self._read_failed = False
         self._unsound_seen = False
         self._lock = threading.Lock()
-        if disabled:  # given up by the process that sent it: warned there already
-            self._disabled = True
-        else:
+        # Sent by a process that opened it already (`opened`), it is opened when first used:
+        # the check reads the whole table (count(*)), a tenth of a second for a large site's.
+        self._disabled = disabled  # given up by the process that sent it: warned there already
+        if not (disabled or opened):
             self._run(lambda db: db.execute("SELECT count(*) FROM cached").fetchone(), "open")
 
-    def __reduce__(self) -> tuple[type[DiskCache], tuple[Path, str, bool]]:
-        return (DiskCache, (self.path.parent, self._name, self._disabled))
+    def __reduce__(self) -> tuple[type[DiskCache], tuple[Path, str, bool, bool]]:
+        return (DiskCache, (self.path.parent, self._name, self._disabled, True))
 
     # Connections
 

@@ -51,6 +51,11 @@ class Output:
     def make(self, config: Config) -> bytes:
         return self.maker(*self.made_from, config)
 
+    def __reduce__(self) -> tuple[type[Output], tuple[Any, ...]]:
+        # Its fields only: a worker that makes it has no use for its key.
+        fields = (self.kind, self.path, self.media_type, self.last_modified, self.maker, self.made_from)
+        return (Output, (*fields, self.on_demand))
+
     @cached_property
     def key(self) -> Hashable:
         """Everything its bytes depend on besides the configuration and the code."""
@@ -78,29 +83,32 @@ def key_of(value: object) -> Hashable:
     a key by identity."""
     if isinstance(value, Entry):
         return value.post.version
+    kind = type(value)
+    if kind in _PLAIN or value is None:
+        return value  # str, int, float, bool, datetime
+    if isinstance(value, tuple | list):
+        return tuple([key_of(item) for item in value])
     if isinstance(value, Post):
         return value.version
-    if isinstance(value, str | int | float | datetime) or value is None:
-        return value
-    if isinstance(value, tuple | list):
-        return tuple(key_of(item) for item in value)
     if isinstance(value, bytes):
         return ("sha256", hashlib.sha256(value).hexdigest())
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = _fields(type(value))
-        return (type(value).__qualname__, *(key_of(getattr(value, name)) for name in fields))
+    fields = _fields(kind)
+    if fields is not None:
+        return (kind.__qualname__, *[key_of(getattr(value, name)) for name in fields])
     qualname = getattr(value, "__qualname__", None)
     if callable(value) and isinstance(qualname, str) and "<" not in qualname:  # no lambda, no closure
         return f"{value.__module__}.{qualname}"
-    kind = "a plain value, a dataclass of them, or a module-level function"
-    raise TypeError(f"no key for {value!r} in an output's description: {kind}")
+    kinds = "a plain value, a dataclass of them, or a module-level function"
+    raise TypeError(f"no key for {value!r} in an output's description: {kinds}")
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_PLAIN = frozenset({str, int, float, bool, datetime})
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
 
 
-def _fields(cls: type) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(field.name for field in dataclasses.fields(cls))
-    return names
+def _fields(kind: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass, None for any other type."""
+    if kind not in _FIELDS:
+        is_dataclass = dataclasses.is_dataclass(kind)
+        _FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind)) if is_dataclass else None
+    return _FIELDS[kind]

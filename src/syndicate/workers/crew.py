@@ -4,8 +4,9 @@ worker killed, and comes back as Lost; everything else is done.
 Python cannot stop a thread, and a signal's handler runs only between bytecodes, never
 inside C code that loops: only a process can be stopped whatever it is doing. Each
 worker takes a chunk of items at a time, tells the parent each time it finishes one
-(an empty message on its pipe), so that the parent knows which item runs and since
-when, and ends the chunk by `keep` of what it made, run where it was made.
+(an empty message on its pipe) when items have a time bound, so that the parent knows
+which item runs and since when, and ends the chunk by `keep` of what it made, run where
+it was made. Without a bound, a worker that dies has its chunk's first item tried alone.
 
 A worker is forked while this process has no other thread (quick to start: the
 modules are imported already), else started as a new Python (`python -c ...`) that
@@ -25,6 +26,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import gc
+import io
 import math
 import multiprocessing
 import os
@@ -48,8 +50,12 @@ R = TypeVar("R")
 _PR_SET_PDEATHSIG = 1
 # Signals whose handlers in this process are this process's alone (see _Worker).
 _PARENTS_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-# What a worker does: `do` to each item, `keep` of a chunk's, and `setup` first, if any.
-_Work = tuple[Callable[[Any], Any], Callable[[list[Any]], Any], Callable[[], object] | None]
+# What a worker does: `do` to each item, `keep` of a chunk's, and `setup` first, if any;
+# whether it tells the parent each time it finishes an item (only items with a time bound);
+# the objects items share (see Crew).
+_Work = tuple[
+    Callable[[Any], Any], Callable[[list[Any]], Any], Callable[[], object] | None, bool, tuple[object, ...]
+]
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,10 @@ class Crew(Generic[T, R]):
     chunk's results; an item still running after `timeout` seconds is stopped. `do` and
     `keep` are pickled for a spawned worker: module-level functions, or objects of them.
     `setup`, if any, runs in each worker before it takes work, on no item's time (imports
-    and caches that the first item would otherwise pay for). Idle workers are kept for the
-    next run() until close()."""
+    and caches that the first item would otherwise pay for). `shared` are objects many
+    items refer to (a build's entries, each in dozens of feeds and pages): each worker is
+    sent them once, and an item that holds one is sent with its number only. Idle workers
+    are kept for the next run() until close()."""
 
     def __init__(
         self,
@@ -76,8 +84,12 @@ class Crew(Generic[T, R]):
         size: int,
         timeout: float,
         setup: Callable[[], object] | None = None,
+        shared: Iterable[object] = (),
     ) -> None:
-        self._work: _Work = (do, keep, setup)
+        shared = tuple(shared)
+        work: _Work = (do, keep, setup, timeout != math.inf, shared)
+        self._work = pickle.dumps(work, pickle.HIGHEST_PROTOCOL)  # once for all its workers
+        self._numbers = {id(one): number for number, one in enumerate(shared)}
         self._size = size
         self._timeout = timeout
         self._idle: list[_Worker] = []
@@ -96,7 +108,7 @@ class Crew(Generic[T, R]):
             while queue or busy:
                 while queue and len(busy) < self._size:
                     worker = self._worker()
-                    if worker.give(queue[0], self._timeout):
+                    if worker.give(queue[0], self._timeout, self._numbers):
                         queue.popleft()
                         busy[worker.conn] = worker
                     elif worker.fresh:
@@ -189,7 +201,7 @@ class Crew(Generic[T, R]):
 class _Worker:
     """One worker process, and the chunk it is doing."""
 
-    def __init__(self, work: _Work) -> None:
+    def __init__(self, work: bytes) -> None:  # a pickled _Work
         self.forked = can_fork()
         self.conn, child = multiprocessing.Pipe()
         self.process: BaseProcess | _Started
@@ -209,7 +221,7 @@ class _Worker:
         else:
             self.process = _Started(child.fileno())
             self.conn.send(sys.path)  # where the worker finds what its work is made of
-        self.conn.send(work)
+        self.conn.send_bytes(work)
         child.close()  # the worker's end: once it is gone, reading here ends
         self.fresh = True  # started for the chunk it is about to be given
         # Until it says it is ready, no item runs: a spawned worker takes a while to start.
@@ -218,10 +230,11 @@ class _Worker:
         self.done = 0  # items of the chunk done
         self.deadline = math.inf
 
-    def give(self, chunk: list[Any], timeout: float) -> bool:
-        """Send it a chunk; False if it is gone (it is then ended)."""
+    def give(self, chunk: list[Any], timeout: float, numbers: dict[int, int]) -> bool:
+        """Send it a chunk, the shared objects in it by `numbers`; False if it is gone (it
+        is then ended)."""
         try:
-            self.conn.send(chunk)
+            self.conn.send_bytes(_dumps(chunk, numbers))
         except OSError:
             Crew._kill([self])
             return False
@@ -244,7 +257,7 @@ class _Worker:
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):  # gone already
-            self.conn.send(None)
+            self.conn.send_bytes(pickle.dumps(None))
 
 
 class _Started:
@@ -275,7 +288,7 @@ def _started(fd: int, parent: int) -> None:
     bind_to_parent(parent)
     conn = Connection(fd)
     sys.path[:] = conn.recv()
-    _serve(conn, conn.recv())
+    _serve(conn, pickle.loads(conn.recv_bytes()))
 
 
 def _forked(conn: Connection, parent: int) -> None:
@@ -285,18 +298,18 @@ def _forked(conn: Connection, parent: int) -> None:
     # What it shares with the parent is never collected here: a collection writes to every
     # object it looks at, and so copies the parent's memory into this process page by page.
     gc.freeze()
-    _serve(conn, conn.recv())
+    _serve(conn, pickle.loads(conn.recv_bytes()))
 
 
 def _serve(conn: Connection, work: _Work) -> None:
     """A worker's life: chunks until the parent sends None, or goes."""
-    do, keep, setup = work
+    do, keep, setup, report, shared = work
     if setup is not None:
         setup()
     conn.send_bytes(b"")  # ready
     while True:
         try:
-            chunk = conn.recv()
+            chunk = _loads(conn.recv_bytes(), shared)
         except EOFError:
             return
         if chunk is None:
@@ -305,7 +318,8 @@ def _serve(conn: Connection, work: _Work) -> None:
             made = []
             for item in chunk:
                 made.append(do(item))
-                conn.send_bytes(b"")
+                if report:
+                    conn.send_bytes(b"")
             reply: tuple[bool, Any] = (True, keep(made))
         except Exception as exc:
             reply = (False, exc)
@@ -349,3 +363,36 @@ def end_on_sigterm(end_workers: Callable[[], None]) -> Callable[[], None]:
 def can_fork() -> bool:
     """Whether workers may be forked from this process now: it has no other thread."""
     return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+class _SharedPickler(pickle.Pickler):
+    """Writes each shared object (see Crew) as its number."""
+
+    def __init__(self, file: io.BytesIO, numbers: dict[int, int]) -> None:
+        super().__init__(file, pickle.HIGHEST_PROTOCOL)
+        self._numbers = numbers
+
+    def persistent_id(self, obj: object) -> int | None:
+        return self._numbers.get(id(obj))
+
+
+class _SharedUnpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, shared: tuple[object, ...]) -> None:
+        super().__init__(file)
+        self._shared = shared
+
+    def persistent_load(self, pid: object) -> object:
+        assert isinstance(pid, int)
+        return self._shared[pid]
+
+
+def _dumps(chunk: object, numbers: dict[int, int]) -> bytes:
+    if not numbers:
+        return pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL)
+    data = io.BytesIO()
+    _SharedPickler(data, numbers).dump(chunk)
+    return data.getvalue()
+
+
+def _loads(data: bytes, shared: tuple[object, ...]) -> Any:
+    return _SharedUnpickler(io.BytesIO(data), shared).load()

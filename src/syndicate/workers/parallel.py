@@ -68,18 +68,20 @@ def make_in_batches(
     keep: Callable[[list[T]], R],
     workers: int,
     minimum: int | None = None,
+    shared: Sequence[object] = (),
 ) -> Iterator[R]:
     """`keep` of what `makers` make, `batch` makers at a time, in their order; in `workers`
     processes when there are at least `minimum` makers (default `_PARALLEL_FROM`). `keep`
     runs where the batch was made, so a worker can store its bytes itself and send back
-    only what the caller needs. Makers and `keep` must pickle."""
+    only what the caller needs. Makers and `keep` must pickle; `shared` are objects many
+    makers hold, sent to each worker once (see Crew)."""
     batches = [list(makers[start : start + batch]) for start in range(0, len(makers), batch)]
     enough = len(makers) >= (_PARALLEL_FROM if minimum is None else minimum)
     if not (enough and workers > 1):
         for makers_of_batch in batches:
             yield keep([make() for make in makers_of_batch])
         return
-    crew = Crew(_make, partial(_keep_numbered, keep), workers, timeout=math.inf)
+    crew = Crew(_make, partial(_keep_numbered, keep), workers, timeout=math.inf, shared=shared)
     numbered = [
         [(number, make) for make in makers_of_batch] for number, makers_of_batch in enumerate(batches)
     ]
