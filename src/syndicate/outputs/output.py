@@ -86,8 +86,13 @@ def key_of(value: object) -> Hashable:
     kind = type(value)
     if kind in _PLAIN or value is None:
         return value  # str, int, float, bool, datetime
-    if isinstance(value, tuple | list):
-        return tuple([key_of(item) for item in value])
+    if isinstance(value, tuple | list):  # the common items inline: a sitemap has 10,000s
+        return tuple(
+            [
+                item.post.version if type(item) is Entry else item if type(item) in _PLAIN else key_of(item)
+                for item in value
+            ]
+        )
     if isinstance(value, Post):
         return value.version
     if isinstance(value, bytes):
