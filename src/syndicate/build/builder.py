@@ -7,7 +7,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from itertools import chain
@@ -65,6 +65,9 @@ class _Unit:
     inputs: Hashable
     outputs: tuple[Output, ...]
     resources: tuple[Resource, ...]
+    # What `inputs` is the key of: the very same objects again have the same key, which a
+    # rebuild then need not work out (at 10,000 posts, 15,000 units, most unchanged).
+    made_from: tuple[object, ...] = ()
 
 
 class Builder:
@@ -161,7 +164,7 @@ class Builder:
         for name in changed:
             unit = units[name]
             found = tuple(reusable[name].get(output.key) or made[output.key] for output in unit.outputs)
-            units[name] = _Unit(unit.inputs, unit.outputs, found)
+            units[name] = replace(unit, resources=found)
         self._units = units  # forget what the store no longer has
 
         resources: dict[str, Resource] = {}
@@ -227,11 +230,14 @@ class Builder:
         """Reuse the unit `name` whole if the key of its inputs is the last build's (that of
         an empty tuple never is); else describe its outputs again, to find their resources."""
         known = self._units.get(name)
-        key = key_of(inputs) if inputs else None
-        if known is not None and key is not None and known.inputs == key:
+        if known is not None and inputs and known.made_from == inputs:  # Entries: by identity
             units[name] = known
             return
-        units[name] = _Unit(key, tuple(make_outputs()), ())
+        key = key_of(inputs) if inputs else None
+        if known is not None and key is not None and known.inputs == key:
+            units[name] = replace(known, made_from=inputs)
+            return
+        units[name] = _Unit(key, tuple(make_outputs()), (), inputs)
         changed.append(name)
 
     def _shared(self) -> list[Entry]:
