@@ -282,7 +282,7 @@ class Builder:
                 make_in_batches(makers, _BATCH, list, self._workers, shared=self._shared())
             )
             return {
-                key: make_resource(body, output.kind, output.media_type, output.last_modified)
+                key: make_resource(body, output.kind, output.media_type)
                 for (key, output), body in zip(outputs, made, strict=True)
             }
         resources: dict[Hashable, Resource] = {}
@@ -321,7 +321,7 @@ class _Made:
 
 
 def _resource_of(content: bytes | Stored | OnDemand, etag: str, output: Output) -> Resource:
-    return stored_resource(content, etag, output.kind, output.media_type, output.last_modified)
+    return stored_resource(content, etag, output.kind, output.media_type)
 
 
 def _etag_name(name: str) -> str:

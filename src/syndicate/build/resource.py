@@ -1,4 +1,4 @@
-"""One file of a Build: its bytes, type, date and strong ETags, in every encoding.
+"""One file of a Build: its bytes, type and strong ETags, in every encoding.
 
 A large site's bytes do not all fit in memory: with a disk cache, a Resource holds
 only the name its bytes are kept under, and reads them back when asked; some are not
@@ -15,7 +15,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import brotli
 
@@ -86,7 +85,6 @@ class OnDemand:
 class Resource:
     kind: Kind  # what it is (see syndicate.outputs.output): how it is cached, listed, counted
     media_type: str  # the full Content-Type, charset included where it applies
-    last_modified: datetime | None  # UTC
     etag: str  # strong, of the identity body, or of everything it is made from (OnDemand)
     compressible: bool  # not for images that are compressed already
     content: bytes | Stored | OnDemand
@@ -135,19 +133,16 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def make_resource(body: bytes, kind: Kind, media_type: str, modified: datetime | None) -> Resource:
+def make_resource(body: bytes, kind: Kind, media_type: str) -> Resource:
     """A Resource whose bytes are held in memory."""
-    return stored_resource(body, etag_of(body), kind, media_type, modified)
+    return stored_resource(body, etag_of(body), kind, media_type)
 
 
-def stored_resource(
-    content: bytes | Stored | OnDemand, etag: str, kind: Kind, media_type: str, modified: datetime | None
-) -> Resource:
+def stored_resource(content: bytes | Stored | OnDemand, etag: str, kind: Kind, media_type: str) -> Resource:
     """A Resource of `content` whose ETag is known already."""
     return Resource(
         kind=kind,
         media_type=media_type,
-        last_modified=modified.astimezone(UTC) if modified is not None else None,
         etag=etag,
         compressible=not media_type.startswith("image/") or media_type.startswith("image/svg"),
         content=content,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -70,7 +71,7 @@ class SiteApp:
             lifespan=self._lifespan,
         )
         # Headers of each resource of the current Build, made on its first request.
-        self._prepared: dict[str, tuple[Resource, _Headers, _Headers]] = {}
+        self._prepared: dict[str, tuple[Resource, _Headers, _Headers, datetime | None]] = {}
         self._prepared_for: Build | None = None
         self._encodings: dict[bytes, tuple[str, ...]] = {}
 
@@ -121,8 +122,8 @@ class SiteApp:
         encoding = self._encoding(accept or b"", resource)
         tag = resource.etag_of(encoding)
         etag = (b"etag", tag.encode())
-        full, not_modified = self._headers(build, scope["path"], resource)
-        if _not_modified(if_none_match, if_modified_since, tag, resource):
+        full, not_modified, modified = self._headers(build, scope["path"], resource)
+        if _not_modified(if_none_match, if_modified_since, tag, modified):
             await send({"type": "http.response.start", "status": 304, "headers": [*not_modified, etag]})
             await send({"type": "http.response.body", "body": b""})
             return
@@ -144,9 +145,11 @@ class SiteApp:
             preferred = self._encodings[accept] = negotiate(accept.decode("latin-1"))
         return preferred[0]
 
-    def _headers(self, build: Build, path: str, resource: Resource) -> tuple[_Headers, _Headers]:
-        """The headers of a 200 and of a 304 but the ETag and the length: the same for
-        every request of a resource, so made on its first."""
+    def _headers(
+        self, build: Build, path: str, resource: Resource
+    ) -> tuple[_Headers, _Headers, datetime | None]:
+        """The headers of a 200 and of a 304 but the ETag and the length, and the
+        Last-Modified: the same for every request of a resource, so made on its first."""
         if self._prepared_for is not build:
             self._prepared, self._prepared_for = {}, build
         prepared = self._prepared.get(path)
@@ -156,14 +159,15 @@ class SiteApp:
             # What a 304 must carry (RFC 9110, 15.4.5); the ETag makes Last-Modified needless there.
             cache = {"cache-control": f"public, max-age={max_age}", "vary": "Accept-Encoding"}
             headers = {"content-type": resource.media_type, **cache, **self._security(resource.media_type)}
-            if resource.last_modified is not None:
-                headers["last-modified"] = format_datetime(resource.last_modified, usegmt=True)
+            modified = self.site.last_modified.of(path, resource)
+            if modified is not None:
+                headers["last-modified"] = format_datetime(modified, usegmt=True)
             if self.publisher is not None and resource.kind == "feed":
                 hubs = [f'<{hub}>; rel="hub"' for hub in self.publisher.hubs]
                 headers["link"] = ", ".join([*hubs, f'<{absolute(config.site.base_url, path)}>; rel="self"'])
-            prepared = (resource, _encoded(headers), _encoded(cache))
+            prepared = (resource, _encoded(headers), _encoded(cache), modified)
             self._prepared[path] = prepared
-        return prepared[1], prepared[2]
+        return prepared[1], prepared[2], prepared[3]
 
     def _security(self, media_type: str) -> dict[str, str]:
         policy = self._html_policy if media_type.startswith("text/html") else FILE_POLICY
@@ -295,12 +299,12 @@ def _q_values(header: str) -> dict[str, float]:
 
 
 def _not_modified(
-    if_none_match: str | None, if_modified_since: str | None, etag: str, resource: Resource
+    if_none_match: str | None, if_modified_since: str | None, etag: str, modified: datetime | None
 ) -> bool:
     if if_none_match is not None:  # takes precedence over If-Modified-Since
         tags = [tag.strip() for tag in if_none_match.split(",")]
         return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
-    if if_modified_since is None or resource.last_modified is None:
+    if if_modified_since is None or modified is None:
         return False
     try:
         when = parsedate_to_datetime(if_modified_since)
@@ -308,7 +312,7 @@ def _not_modified(
         return False
     if when.tzinfo is None:
         return False
-    return resource.last_modified.replace(microsecond=0) <= when
+    return when == modified  # exactly: see syndicate.serve.modified
 
 
 def _health(site: Site) -> dict[str, object]:

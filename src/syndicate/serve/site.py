@@ -26,6 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from syndicate.build.builder import Build, Builder
 from syndicate.config import Config
+from syndicate.serve.modified import LastModified
 from syndicate.source.store import PostChanged, PostStore, StoreError
 
 log = logging.getLogger("syndicate")
@@ -70,6 +71,7 @@ class Site:
         self.store = PostStore(config)
         self.builder = Builder(config, config.build.cache_dir)
         self.build: Build | None = None
+        self.last_modified = LastModified()  # of the paths of the Build served
         self.error: RebuildError | None = None
         self.checked_at: datetime | None = None  # the last rebuild attempt
         self.stats = RebuildStats()
@@ -165,6 +167,7 @@ class Site:
         if build is self.build:
             return False  # nothing changed: the current Build is still exact
         _refuse_an_emptied_store(self.build, build)
+        self.last_modified.update(build.resources, now)  # before it is served
         old, self.build = self.build, build
         # What the Build holds lives until the next rebuild replaces it. Frozen, Python's
         # cycle collector stops scanning it: at 100,000 posts a full scan of the ~2 million
