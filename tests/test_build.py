@@ -837,3 +837,22 @@ def test_a_store_file_at_a_generated_path_is_not_dropped_silently(tmp_path: Path
     served = built.resources["/favicon.svg"].body == mine.read_bytes()
     reported = any(problem.path == "favicon.svg" for problem in built.problems)
     assert served or reported
+
+
+def test_a_post_page_shows_its_cover_once_and_its_meta_line_spaced(build: Build) -> None:
+    page = build.resources["/posts/transformer-attention-notes/"].body.decode()
+    doc = lxml.html.document_fromstring(page)
+    assert len([src for src in doc.xpath("//main//img/@src") if src.endswith("/attention.svg")]) == 1
+    meta = " ".join(doc.xpath("string(//p[@class='meta'])").split())
+    assert meta.endswith("· Lin Wei · Deep Learning"), meta
+
+
+def test_a_cover_not_in_the_text_is_shown_above_it(tmp_path: Path) -> None:
+    store = tmp_path / "content"
+    write(store, "p.md", "---\ntitle: P\ndate: 2026-01-01\nimage: /cover.png\n---\nNo picture here.\n")
+    write(store, "cover.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+    config = make_config(store)
+    page = Builder(config).build(PostStore(config).load(), NOW).resources["/posts/p/"].body
+    assert lxml.html.document_fromstring(page).xpath("//img[@class='cover']/@src") == [
+        "https://blog.example/cover.png"
+    ]

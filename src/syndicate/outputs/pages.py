@@ -7,6 +7,7 @@ same listings and config always give the same bytes.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
@@ -271,11 +272,19 @@ def _post_page(
         date=_date(post.date, tz),
         updated=_date(post.updated, tz) if post.updated is not None else None,
         author=_link(post.author, urls.author_path, config) if has_author_pages else _Link(post.author, None),
-        image=entry.image,
+        image=_cover(entry),
         category=_category(post.category, config) if post.category else None,
         tags=tuple(_link(tag, urls.tag_path, config) for tag in post.tags),
         html=entry.html,
     )
+
+
+def _cover(entry: Entry) -> str | None:
+    """The post's `image` above its text, unless its text shows that very image already."""
+    image = entry.image
+    if not image or f'src="{html.escape(image)}"' in entry.html:
+        return None
+    return image
 
 
 def _layout(config: Config, *, title: str, path: str | None) -> dict[str, Any]:
