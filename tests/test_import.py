@@ -923,3 +923,81 @@ def test_the_default_download_limit_is_the_one_help_shows() -> None:
         check=True,
     )
     assert f"(default: {MAX_DOWNLOAD_MB})" in " ".join(shown.stdout.split())
+
+
+# --- Double escaping, empty content ----------------------------------------------------------
+
+DOUBLE_ESCAPED = """\
+<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+<title>Marta&amp;#8217;s notebook</title><link>https://notebook.example/</link>
+<item><title>Lo&amp;#239;c in Lyon</title><link>https://notebook.example/lyon/</link>
+  <guid>https://notebook.example/lyon/</guid><pubDate>Tue, 02 Apr 2019 10:11:12 +0000</pubDate>
+  <author>loic@notebook.example (Lo&amp;#239;c Le Meur)</author>
+  <category>Lo&amp;#239;c Le Meur</category><category>Fish &amp;amp; chips</category>
+  <category>&amp;copy Fish &amp; chips</category>
+  <description>&lt;p&gt;Text&lt;/p&gt;</description></item>
+<item><title>Second</title><guid>https://notebook.example/second/</guid>
+  <pubDate>Wed, 03 Apr 2019 10:11:12 +0000</pubDate><dc:creator>Ren&amp;eacute;e</dc:creator>
+  <description>&lt;p&gt;Text&lt;/p&gt;</description></item>
+</channel></rss>
+"""
+
+
+def test_names_of_a_double_escaped_feed_are_decoded_as_its_titles_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = do_import(tmp_path, capsys, DOUBLE_ESCAPED)
+    assert (code, out, err) == (0, "imported 2, skipped 0 (already there), 0 bad\n", "")
+    result = load(tmp_path / "content")
+    assert result.problems == ()
+    posts = by_id(result)
+    lyon = posts["https://notebook.example/lyon/"]
+    assert lyon.title == "Loïc in Lyon"
+    assert (lyon.category, lyon.tags, lyon.author) == (
+        "Loïc Le Meur",
+        ("Fish & chips", "&copy Fish & chips"),  # a reference without its `;` is text
+        "Loïc Le Meur",
+    )
+    assert posts["https://notebook.example/second/"].author == "Renée"
+    config = make_config(tmp_path / "content")
+    build = make_build(result, config, datetime(2030, 1, 1, tzinfo=UTC))
+    categories = sorted(path for path in build.resources if path.startswith("/categories/"))
+    assert "/categories/loïc-le-meur/" in categories or "/categories/loic-le-meur/" in categories
+    assert not any("239" in path for path in build.resources)
+
+
+def test_an_entry_of_empty_content_becomes_a_post_with_a_body(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = atom(
+        entry(1, "Linked", content="", link="https://old.example/linked/").replace(
+            "</entry>", '<content type="html"></content><summary>  </summary></entry>'
+        ),
+        entry(2, "Unlinked", content=" &lt;p&gt; &amp;nbsp; &lt;/p&gt; "),
+        entry(3, "Summary only", content="").replace(
+            "</entry>", '<content type="html"> </content><summary>The summary says it.</summary></entry>'
+        ),
+        entry(4, "Picture", content='&lt;img src="https://old.example/a.png"&gt;'),
+        entry(5, "", content=" "),
+    )
+    code, out, err = do_import(tmp_path, capsys, feed)
+    assert (code, out) == (0, "imported 4, skipped 0 (already there), 1 bad\n")
+    assert err == "import: entry 5 (urn:example:5): no title and no content\n"
+    result = load(tmp_path / "content")
+    assert result.problems == ()
+    posts = by_id(result)
+    assert render(posts["urn:example:1"]) == (
+        '<div>\n<p><a href="https://old.example/linked/">Linked</a></p>\n</div>'
+    )
+    assert render(posts["urn:example:2"]) == "<div>\n<p>Unlinked</p>\n</div>"
+    summary_only = posts["urn:example:3"]
+    assert render(summary_only) == "<div>\n<p>The summary says it.</p>\n</div>"
+    assert summary_only.summary is None
+    assert render(posts["urn:example:4"]) == '<div>\n<img src="https://old.example/a.png">\n</div>'
+    config = make_config(tmp_path / "content")
+    build = make_build(result, config, datetime(2030, 1, 1, tzinfo=UTC))
+    for item in json.loads(build.resources["/feed.json"].body)["items"]:
+        assert item["content_html"].strip(), item["id"]
+    for atom_entry in feedparser.parse(build.resources["/atom.xml"].body).entries:
+        assert atom_entry.content[0].value.strip(), atom_entry.id

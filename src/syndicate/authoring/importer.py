@@ -1,8 +1,9 @@
-"""`syndicate import`: the posts of an RSS or Atom feed, one Markdown file each.
+"""`syndicate import`: the posts of an RSS, Atom or JSON feed, one Markdown file each.
 
-feedparser reads the feed; it also sanitizes each entry's HTML and makes its
-links absolute. The HTML is kept as it is, as one raw HTML block of the
-Markdown body. Each post keeps its entry's original id in `id`, so subscribers
+feedparser reads an XML feed; it also sanitizes each entry's HTML and makes its
+links absolute. A JSON Feed is read into the same shape (see jsonfeed.py), its HTML
+made safe by the same functions of feedparser. The HTML is kept as it is, as one
+raw HTML block of the Markdown body. Each post keeps its entry's original id in `id`, so subscribers
 see no duplicates when the feed moves here, and so that a second import finds
 what the first one wrote: an entry already imported is skipped, or rewritten
 in place when the feed holds a newer version of it (its `updated` is later
@@ -29,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from html import escape
+from html import escape, unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -37,6 +38,7 @@ from urllib.parse import unquote, urlsplit
 
 import feedparser
 
+from syndicate.authoring.jsonfeed import JsonItem, NotJsonFeed, looks_like_json, parse_json_feed
 from syndicate.authoring.newpost import existing_posts, post_text, short_slug
 from syndicate.config import Config, StoreConfig
 from syndicate.render.excerpt import plain_text
@@ -55,7 +57,10 @@ MAX_DOWNLOAD_MB = 100
 _MB = 1024 * 1024
 _CHUNK = 64 * 1024
 
-_ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
+_ACCEPT = (
+    "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, "
+    "text/xml;q=0.9, application/json;q=0.8, */*;q=0.1"
+)
 _BLOGGER_KIND = "http://schemas.google.com/g/2005#kind"
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _PAGE_EXTENSIONS = (".html", ".htm", ".shtml", ".xhtml", ".php", ".asp", ".aspx")
@@ -75,6 +80,11 @@ _BLOCKS = frozenset(
 # A line that opens a fenced code block: Markdown reads fences even inside raw HTML.
 _FENCE = re.compile(r"^([ \t]*)([`~])(?=\2\2)", re.MULTILINE)
 _WEB_URL = re.compile(r"^https?://", re.IGNORECASE)
+_REFERENCE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+_TAG = re.compile(r"<[^>]*>")
+_RSS_AUTHOR = re.compile(r"^\s*[^\s@()]+@[^\s()]+\s*\((.+)\)\s*$")
+# Elements that show something though they hold no text.
+_EMBEDDED = re.compile(r"<(?:img|picture|video|audio|iframe|embed|object|svg|math|canvas)\b", re.IGNORECASE)
 
 Kind = Literal["post", "draft", "other"]
 FeedDict = Mapping[str, Any]  # feedparser's FeedParserDict, untyped
@@ -103,6 +113,8 @@ class Incoming:
     draft: bool
     slug: str  # wanted; the file gets it or the first free `slug-2`, `slug-3`, ...
     body: str
+    lang: str | None = None
+    image: str | None = None
 
     @property
     def last_modified(self) -> datetime:
@@ -125,6 +137,10 @@ class Incoming:
             fields["draft"] = True
         fields["id"] = self.id
         fields["slug"] = slug
+        if self.lang is not None:
+            fields["lang"] = self.lang
+        if self.image is not None:
+            fields["image"] = self.image
         return post_text(fields, self.body)
 
 
@@ -172,12 +188,16 @@ def read_feed(source: str, max_download_mb: int = MAX_DOWNLOAD_MB) -> FeedDict:
     """The parsed feed at a file path or an http(s) URL (of at most `max_download_mb`)."""
     if _WEB_URL.match(source):
         data, headers = _fetch(source, max_download_mb)
+        if looks_like_json(data, headers["content-type"]):
+            return _parse_json(source, data, headers["content-location"])
         feed = _parse(source, data, headers)
     else:
         try:
             data = Path(source).read_bytes()
         except OSError as exc:
             raise FeedError(f"{source}: {exc.strerror or exc}") from None
+        if looks_like_json(data, "application/json" if source.lower().endswith(".json") else None):
+            return _parse_json(source, data, None)
         feed = _parse(source, data, {})
         # Read from a URL, relative links resolve against it; read from a file, against
         # the URL the feed says it has, so that both give the same posts.
@@ -234,7 +254,39 @@ def _parse(source: str, data: bytes, headers: dict[str, str]) -> FeedDict:
     if not feed["entries"] and (feed.get("bozo") or not feed.get("version")):
         problem = _one_line(feed.get("bozo_exception")) or "no feed found"
         raise FeedError(f"{source}: not an RSS or Atom feed ({problem})")
+    for info in (feed["feed"], *feed["entries"]):
+        _decode_names(info)
     return feed
+
+
+def _parse_json(source: str, data: bytes, base: str | None) -> FeedDict:
+    try:
+        return parse_json_feed(data, base)
+    except NotJsonFeed as exc:
+        raise FeedError(f"{source}: not a JSON Feed: {_one_line(exc)}") from None
+
+
+def _decode_names(info: FeedDict) -> None:
+    """Decode the references feedparser leaves in names of double-escaped feeds, once.
+
+    feedparser decodes a title it takes for HTML, but not a term or an author's name, so
+    `Lo&amp;#239;c` in an RSS feed gave the title `Loïc` and the category `Lo&#239;c`.
+    """
+    for tag in info.get("tags") or ():
+        for key in ("term", "label"):
+            if isinstance(tag.get(key), str):
+                tag[key] = _unescape_references(tag[key])
+    detail = info.get("author_detail")
+    if detail and isinstance(detail.get("name"), str):
+        detail["name"] = _unescape_references(detail["name"])
+    if isinstance(_field(info, "author"), str):
+        info["author"] = _unescape_references(info["author"])  # type: ignore[index]
+
+
+def _unescape_references(text: str) -> str:
+    """`text` with each complete character or entity reference decoded (`&copy` without
+    its `;` stays as it is, which html.unescape alone would decode)."""
+    return _REFERENCE.sub(lambda match: unescape(match.group()), text)
 
 
 def _feed_location(info: FeedDict) -> str | None:
@@ -265,7 +317,14 @@ def import_entries(feed: FeedDict, folder: Path, config: Config) -> Tally:
 
         warn = partial(_warn_of_entry, progress, number, entry)
         try:
-            incoming = read_entry(entry, feed["feed"], draft=kind == "draft", warn=warn, max_bytes=max_bytes)
+            incoming = read_entry(
+                entry,
+                feed["feed"],
+                draft=kind == "draft",
+                warn=warn,
+                max_bytes=max_bytes,
+                site_language=config.site.language,
+            )
             if incoming.id in first_seen:
                 raise BadEntry(f"the same id as entry {first_seen[incoming.id]}")
             _check_size(incoming, max_bytes)
@@ -342,22 +401,33 @@ def read_entry(
     draft: bool = False,
     warn: Callable[[str], None] | None = None,
     max_bytes: int = MAX_IMPORTED_POST_BYTES,
+    site_language: str | None = None,
 ) -> Incoming:
     """The post one entry becomes; BadEntry says why it cannot become one, `warn` (one line
-    on stderr by default) what was changed to make it one."""
+    on stderr by default) what was changed to make it one. The post has a `lang` only if
+    the feed gives one other than `site_language`."""
+    json_item = entry if isinstance(entry, JsonItem) else None
+    if json_item is not None and json_item.problem:
+        raise BadEntry(json_item.problem)
     entry_id = _entry_id(entry, warn or _warn)
     html = _content_html(entry)
     if len(html) > max_bytes:  # before any work on it; characters are at least a byte
         raise BadEntry(f"{_size(len(html.encode()))} of content, {_more_than(max_bytes)}")
     if "wp_post_type" in entry:  # WordPress exports hold the text before it gets its <p>s
         html = autop(html)
+    if json_item is not None and json_item.external and json_item.external not in html:
+        html += "\n" + _paragraph(json_item.external, json_item.external)
     title = _title(entry)
     if not title:
-        if not html.strip():
+        if is_blank(html):
             raise BadEntry("no title and no content")
         title = title_from_text(plain_text(html))
         if not title:
             raise BadEntry("no title, and no text in the content to make one from")
+    summary = _summary(entry, html)
+    if is_blank(html):
+        # A title-only entry (a list of links): as a reader shows it, the title links to its page.
+        html = _paragraph(title, _page_link(entry))
     published, updated = entry_date(entry, "published"), entry_date(entry, "updated")
     date = published or updated
     if date is None:
@@ -374,11 +444,29 @@ def read_entry(
         category=category,
         tags=tags,
         author=_author(entry) or _author(feed_info),
-        summary=_summary(entry, html),
+        summary=summary,
         draft=draft,
         slug=_slug(entry, title),
         body=markdown_body(html),
+        lang=_language(json_item, site_language),
+        image=json_item.image if json_item is not None else None,
     )
+
+
+def _language(item: JsonItem | None, site_language: str | None) -> str | None:
+    language = item.language if item is not None else None
+    same = language is not None and site_language is not None and language.lower() == site_language.lower()
+    return None if same else language
+
+
+def is_blank(html: str) -> bool:
+    """Whether the HTML would show nothing: no text, no picture or other embedded thing."""
+    return _EMBEDDED.search(html) is None and not unescape(_TAG.sub("", html)).strip()
+
+
+def _paragraph(text: str, link: str | None) -> str:
+    text = escape(text, quote=False)
+    return f'<p><a href="{escape(link)}">{text}</a></p>' if link else f"<p>{text}</p>"
 
 
 def _entry_id(entry: FeedDict, warn: Callable[[str], None]) -> str:
@@ -459,9 +547,11 @@ def _as_html(value: str, media_type: str | None) -> str:
 
 
 def _content_html(entry: FeedDict) -> str:
-    """content[0], else the summary, as HTML."""
+    """The first content that is not blank, else the summary, as HTML."""
     for content in entry.get("content") or ():
-        return _as_html(str(content.get("value") or ""), content.get("type"))
+        html = _as_html(str(content.get("value") or ""), content.get("type"))
+        if not is_blank(html):
+            return html
     summary = entry.get("summary")
     if summary:
         return _as_html(str(summary), (entry.get("summary_detail") or {}).get("type", "text/html"))
@@ -530,6 +620,9 @@ def _author(info: FeedDict) -> str | None:
     # Only a name: an author given as just an e-mail address is not published.
     detail = info.get("author_detail") or {}
     name = detail.get("name") or (None if detail.get("email") else info.get("author"))
+    # RSS's `address (Name)`: feedparser cuts a domain of over four letters short, and the name with it.
+    if rss_form := _RSS_AUTHOR.match(str(_field(info, "author") or "")):
+        name = rss_form.group(1)
     return " ".join(str(name or "").split()) or None
 
 
