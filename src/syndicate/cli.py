@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         "--log-format", choices=("text", "json"), help="text or JSON log lines (default: server.log_format)"
     )
 
-    importer = commands.add_parser("import", help="write the posts of an RSS, Atom or JSON feed into the store")
+    importer = commands.add_parser(
+        "import", help="write the posts of an RSS, Atom or JSON feed into the store"
+    )
     _add_config(importer)
     importer.add_argument("source", help="the feed: a file or an http(s) URL")
     importer.add_argument("--into", type=Path, help="folder to write to (default: store.path)")

@@ -70,6 +70,8 @@ class Post:
     body: str | None
     digest: str  # sha256 of the source file's bytes
     image: str | None = None  # as written: relative to the post's page, or absolute
+    in_feeds: bool = True  # `feed: false` keeps it on the site and out of every feed and archive
+    feed_content: str | None = None  # "full" or "summary" (`feed: ...`), else the site's feed.content
     # Unknown fields as written. Never shown: YAML aliases can make them enormous to print.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     size: int = 0  # bytes of the source file; store.read_body reads no more
@@ -99,7 +101,7 @@ class Post:
 
     @cached_property
     def _place(self) -> tuple[object, ...]:
-        names = (self.category, self.tags, self.author, self.draft)
+        names = (self.category, self.tags, self.author, self.draft, self.in_feeds)
         return (self.source, self.slug, self.id, self.newest_first, *names)
 
     @cached_property

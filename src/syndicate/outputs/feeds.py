@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache, partial
+from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -71,10 +72,10 @@ class _Document:
     archive: bool = False  # an RFC 5005 archive document: its entries never change
     next_url: str | None = None  # JSON Feed paging: the next older document
 
-    def full_content(self, config: Config) -> bool:
+    def full_content(self, entry: Entry, config: Config) -> bool:
         # Archives carry each entry's summary and link: the whole history in full would be
         # every post's HTML twice more (site and category) in memory and on the wire.
-        return config.feed.content == "full" and not self.archive
+        return (entry.post.feed_content or config.feed.content) == "full" and not self.archive
 
     @property
     def path(self) -> str:
@@ -99,7 +100,7 @@ def listing_feed_parts(listing: Listing, config: Config) -> list[Part]:
     size = config.feed.limit
     complete = _archive_count(listing, config)
     newest = _newest(listing, config)
-    oldest_first = listing.entries[::-1]
+    oldest_first = _fed(listing)[::-1]
     listing = listing.named()
     subscriptions = partial(_subscription_documents, listing, newest, complete, config)
     parts = [Part("feeds", (listing.name, complete, newest), partial(_outputs, subscriptions))]
@@ -159,7 +160,15 @@ def _archive_documents(
 
 def _archive_count(listing: Listing, config: Config) -> int:
     """How many archives the listing has: each a full `feed.limit` entries."""
-    return len(listing.entries) // config.feed.limit if listing.kind in ARCHIVED else 0
+    return len(_fed(listing)) // config.feed.limit if listing.kind in ARCHIVED else 0
+
+
+def _fed(listing: Listing) -> tuple[Entry, ...]:
+    """The listing's entries that go into feeds (newest first): not those of `feed: false`."""
+    entries = listing.entries
+    if all(entry.post.in_feeds for entry in entries):
+        return entries
+    return tuple(entry for entry in entries if entry.post.in_feeds)
 
 
 def _archive_url(listing: Listing, number: int, name: str, config: Config) -> str:
@@ -230,7 +239,9 @@ def _json(document: _Document, config: Config) -> bytes:
     hubs = [{"type": "WebSub", "url": href} for rel, href in document.links if rel == "hub"]
     if hubs:
         feed["hubs"] = hubs
-    feed["items"] = [_json_item(entry, config, document.full_content(config)) for entry in document.entries]
+    feed["items"] = [
+        _json_item(entry, config, document.full_content(entry, config)) for entry in document.entries
+    ]
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
@@ -287,7 +298,7 @@ def _generator(document: _Document, config: Config) -> Any:
 
     written: dict[str, int] = {}  # how many entries so far are updated at each instant
     for entry in entries:
-        fe = _add_entry(fg, entry, config, description(entry.excerpt), document.full_content(config))
+        fe = _add_entry(fg, entry, config, description(entry.excerpt), document.full_content(entry, config))
         instant = entry.post.last_modified.isoformat()
         fe.history.zeros = written.get(instant, 0)
         written[instant] = fe.history.zeros + 1
@@ -389,7 +400,7 @@ def _json_item(entry: Entry, config: Config, full_content: bool) -> dict[str, An
 
 
 def _newest(listing: Listing, config: Config) -> tuple[Entry, ...]:
-    return listing.entries[: config.feed.limit]
+    return tuple(islice((entry for entry in listing.entries if entry.post.in_feeds), config.feed.limit))
 
 
 def _subtitle(listing: Listing, config: Config) -> str:

@@ -36,6 +36,7 @@ KNOWN_FIELDS = frozenset(
         "slug",
         "lang",
         "image",
+        "feed",
     }
 )
 
@@ -302,6 +303,7 @@ def _make_post(
     updated = _datetime(fields, "updated", timezone)
     if updated is not None and updated < post_date:
         raise _FieldError("updated", "'updated' is earlier than 'date'")
+    in_feeds, feed_content = _feed(fields)
     return Post(
         id=_text(fields, "id") or source.removesuffix(".md"),
         source=source,
@@ -316,6 +318,8 @@ def _make_post(
         draft=_bool(fields, "draft"),
         lang=_text(fields, "lang") or language,
         image=_text(fields, "image"),
+        in_feeds=in_feeds,
+        feed_content=feed_content,
         body=body,
         digest=hashlib.sha256(data).hexdigest(),
         size=len(data),
@@ -373,6 +377,17 @@ def _bool(fields: dict[str, Any], key: str) -> bool:
     if not isinstance(value, bool):
         raise _FieldError(key, f"'{key}' must be true or false, got {shown(value)}")
     return value
+
+
+def _feed(fields: dict[str, Any]) -> tuple[bool, str | None]:
+    """`feed`: false keeps the post out of every feed; "full" or "summary" chooses what
+    its feed entries carry, whatever `feed.content` says."""
+    value = fields.get("feed", True)
+    if isinstance(value, bool):
+        return value, None
+    if value in ("full", "summary"):
+        return True, value
+    raise _FieldError("feed", f'\'feed\' must be true, false, "full" or "summary", got {shown(value)}')
 
 
 def _slug(fields: dict[str, Any], source: str) -> str:

@@ -1,0 +1,88 @@
+"""A post's own say in the feeds: `feed: false` keeps it on the site and out of every feed
+and archive; `feed: full` or `feed: summary` overrides `feed.content` for it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser  # type: ignore[import-untyped]
+from conftest import make_config, write
+
+from syndicate.build.builder import Build, Builder
+from syndicate.config import Config, FeedConfig
+from syndicate.source.store import PostStore
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+POST = (
+    "---\ntitle: {title}\ndate: 2026-01-{day:02d}\ncategory: Notes\ntags: [t]\n{extra}---\nText of {title}.\n"
+)
+
+
+def site(
+    tmp_path: Path, posts: dict[str, str], content: str = "full", limit: int = 20
+) -> tuple[Build, Config]:
+    store = tmp_path / "content"
+    for day, (title, extra) in enumerate(posts.items(), 1):
+        write(store, f"{title.lower()}.md", POST.format(title=title, day=day, extra=extra))
+    config = dataclasses.replace(make_config(store), feed=FeedConfig(limit=limit, content=content))
+    return Builder(config).build(PostStore(config).load(), NOW), config
+
+
+def feed_titles(build: Build, path: str) -> list[str]:
+    body = build.resources[path].body
+    if path.endswith(".json"):
+        return [item["title"] for item in json.loads(body)["items"]]
+    return [entry.title for entry in feedparser.parse(body).entries]
+
+
+def test_a_post_kept_out_of_the_feeds_is_still_on_the_site(tmp_path: Path) -> None:
+    build, _ = site(tmp_path, {"Shown": "", "Hidden": "feed: false\n", "Also": ""}, limit=1)
+    feeds = [path for path, r in build.resources.items() if r.kind in ("feed", "archive")]
+    assert "/archive/2/atom.xml" in feeds and "/categories/notes/rss.xml" in feeds
+    for path in feeds:
+        assert "Hidden" not in feed_titles(build, path), path
+    assert feed_titles(build, "/archive/1/atom.xml") == ["Shown"]  # archives skip it too
+    assert feed_titles(build, "/atom.xml") == ["Also"]
+    assert "/posts/hidden/" in build.resources
+    assert b"/posts/hidden/" in build.resources["/sitemap.xml"].body
+    assert b"/posts/hidden/" in build.resources["/"].body
+    assert b"/posts/hidden/" in build.resources["/tags/t/"].body
+
+
+def test_a_post_chooses_its_feed_content(tmp_path: Path) -> None:
+    build, _ = site(tmp_path, {"Whole": "", "Brief": "feed: summary\n"}, content="full")
+    entries = {entry.title: entry for entry in feedparser.parse(build.resources["/atom.xml"].body).entries}
+    assert "content" in entries["Whole"] and "content" not in entries["Brief"]
+    items = {item["title"]: item for item in json.loads(build.resources["/feed.json"].body)["items"]}
+    assert "content_html" in items["Whole"] and "content_html" not in items["Brief"]
+
+    build, _ = site(tmp_path / "other", {"Whole": "feed: full\n", "Brief": ""}, content="summary")
+    entries = {entry.title: entry for entry in feedparser.parse(build.resources["/rss.xml"].body).entries}
+    assert "content" in entries["Whole"] and "content" not in entries["Brief"]
+
+
+def test_a_bad_feed_value_is_one_problem_and_the_rest_is_built(tmp_path: Path) -> None:
+    build, _ = site(tmp_path, {"Good": "", "Bad": "feed: sometimes\n"})
+    assert feed_titles(build, "/atom.xml") == ["Good"]
+    messages = [str(problem) for problem in build.problems]
+    assert len(messages) == 1 and messages[0].startswith("bad.md:"), messages
+    assert "'feed' must be true, false" in messages[0] and "sometimes" in messages[0]
+
+
+def test_turning_a_post_out_of_the_feeds_on_a_rebuild_is_a_fresh_build(tmp_path: Path) -> None:
+    store = tmp_path / "content"
+    for day, title in enumerate(("One", "Two", "Three"), 1):
+        write(store, f"{title.lower()}.md", POST.format(title=title, day=day, extra=""))
+    config = dataclasses.replace(make_config(store), feed=FeedConfig(limit=1))
+    builder = Builder(config)
+    builder.build(PostStore(config).load(), NOW)
+    write(store, "two.md", POST.format(title="Two", day=2, extra="feed: false\n"))
+    rebuilt = builder.build(PostStore(config).load(), NOW)
+    fresh = Builder(dataclasses.replace(config)).build(PostStore(config).load(), NOW)
+    assert rebuilt.resources.keys() == fresh.resources.keys()
+    for path in fresh.resources:
+        assert rebuilt.resources[path].body == fresh.resources[path].body, path
+    assert "/archive/2/atom.xml" in fresh.resources and "/archive/3/atom.xml" not in fresh.resources
