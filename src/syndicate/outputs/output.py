@@ -99,7 +99,14 @@ def key_of(value: object) -> Hashable:
         return ("sha256", hashlib.sha256(value).hexdigest())
     fields = _fields(kind)
     if fields is not None:
-        return (kind.__qualname__, *[key_of(getattr(value, name)) for name in fields])
+        # A frozen dataclass keeps its key, as a cached_property would: the same listing
+        # is in the description of each of its pages, thousands at a time.
+        known = value.__dict__.get(_KEPT) if fields.frozen else None
+        if known is None:
+            known = (kind.__qualname__, *[key_of(getattr(value, name)) for name in fields.names])
+            if fields.frozen:
+                value.__dict__[_KEPT] = known
+        return known
     qualname = getattr(value, "__qualname__", None)
     if callable(value) and isinstance(qualname, str) and "<" not in qualname:  # no lambda, no closure
         return f"{value.__module__}.{qualname}"
@@ -108,12 +115,25 @@ def key_of(value: object) -> Hashable:
 
 
 _PLAIN = frozenset({str, int, float, bool, datetime})
-_FIELDS: dict[type, tuple[str, ...] | None] = {}
+_KEPT = "_syndicate_key"  # where a frozen dataclass keeps its key (in its __dict__)
 
 
-def _fields(kind: type) -> tuple[str, ...] | None:
+@dataclass(frozen=True)
+class _Fields:
+    names: tuple[str, ...]
+    frozen: bool  # and with a __dict__ to keep its key in
+
+
+_FIELDS: dict[type, _Fields | None] = {}
+
+
+def _fields(kind: type) -> _Fields | None:
     """The fields of a dataclass, None for any other type."""
     if kind not in _FIELDS:
-        is_dataclass = dataclasses.is_dataclass(kind)
-        _FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind)) if is_dataclass else None
+        if dataclasses.is_dataclass(kind):
+            names = tuple(field.name for field in dataclasses.fields(kind))
+            frozen = kind.__dataclass_params__.frozen and "__slots__" not in vars(kind)  # type: ignore[attr-defined]
+            _FIELDS[kind] = _Fields(names, frozen)
+        else:
+            _FIELDS[kind] = None
     return _FIELDS[kind]

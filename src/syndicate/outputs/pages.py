@@ -209,14 +209,14 @@ def listing_page_parts(listing: Listing, config: Config) -> list[Part]:
     per_page = config.page.per_page
     entries = listing.entries  # newest first
     total = page_count(len(entries), per_page)
+    named = listing.named()
     return [
-        _page_part(listing, entries[(number - 1) * per_page : number * per_page], number, total)
+        _page_part(named, entries[(number - 1) * per_page : number * per_page], number, total)
         for number in range(1, total + 1)
     ]
 
 
 def _page_part(listing: Listing, chunk: tuple[Entry, ...], number: int, total: int) -> Part:
-    listing = listing.named()
     made_from = (listing, chunk, number, total)
     return Part(f"page {number}", made_from, partial(_page_outputs, *made_from))
 
