@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache, partial
-from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -100,7 +99,7 @@ def listing_feed_parts(listing: Listing, config: Config) -> list[Part]:
     size = config.feed.limit
     complete = _archive_count(listing, config)
     newest = _newest(listing, config)
-    oldest_first = _fed(listing)[::-1]
+    oldest_first = listing.fed[::-1]
     listing = listing.named()
     subscriptions = partial(_subscription_documents, listing, newest, complete, config)
     parts = [Part("feeds", (listing.name, complete, newest), partial(_outputs, subscriptions))]
@@ -160,15 +159,7 @@ def _archive_documents(
 
 def _archive_count(listing: Listing, config: Config) -> int:
     """How many archives the listing has: each a full `feed.limit` entries."""
-    return len(_fed(listing)) // config.feed.limit if listing.kind in ARCHIVED else 0
-
-
-def _fed(listing: Listing) -> tuple[Entry, ...]:
-    """The listing's entries that go into feeds (newest first): not those of `feed: false`."""
-    entries = listing.entries
-    if all(entry.post.in_feeds for entry in entries):
-        return entries
-    return tuple(entry for entry in entries if entry.post.in_feeds)
+    return len(listing.fed) // config.feed.limit if listing.kind in ARCHIVED else 0
 
 
 def _archive_url(listing: Listing, number: int, name: str, config: Config) -> str:
@@ -400,7 +391,7 @@ def _json_item(entry: Entry, config: Config, full_content: bool) -> dict[str, An
 
 
 def _newest(listing: Listing, config: Config) -> tuple[Entry, ...]:
-    return tuple(islice((entry for entry in listing.entries if entry.post.in_feeds), config.feed.limit))
+    return listing.fed[: config.feed.limit]
 
 
 def _subtitle(listing: Listing, config: Config) -> str:

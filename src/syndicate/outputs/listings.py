@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Literal
 
 from syndicate.posts import Entry
@@ -23,6 +24,13 @@ class Listing:
     slug: str  # "" for the site
     path: str  # "/", "/categories/<slug>/", "/tags/<slug>/" or "/authors/<slug>/"
     entries: tuple[Entry, ...]  # newest first
+
+    @cached_property
+    def fed(self) -> tuple[Entry, ...]:
+        """Its entries that go into feeds (not those of `feed: false`), newest first."""
+        if all(entry.post.in_feeds for entry in self.entries):
+            return self.entries
+        return tuple(entry for entry in self.entries if entry.post.in_feeds)
 
     def named(self) -> Listing:
         """This listing without its entries, for an output that names it and shows only some
