@@ -54,7 +54,7 @@ def test_fenced_code_tables_footnotes() -> None:
     assert f'href="{PAGE}#fn:1"' in html
 
 
-def test_math_is_kept_intact_for_a_math_renderer() -> None:
+def test_markdown_marks_math_for_the_mathml_pass() -> None:
     html = render("Inline $p_{ii} < 1$ here.\n\n$$\n\\frac{a}{b} \\times 2\n$$\n")
     assert '<span class="arithmatex">\\(p_{ii} &lt; 1\\)</span>' in html
     assert '<div class="arithmatex">\\[\n\\frac{a}{b} \\times 2\n\\]</div>' in html

@@ -180,8 +180,9 @@ class Builder:
                     message = f"not served: {winner} has the same path"
                     hidden.append(Problem(output.path[1:], 1, message, "warning"))
         failed = tuple(self.renderer.failed.values())  # posts that could not be rendered: skipped
+        warned = self.renderer.warnings()  # formulas left as their source: published, reported
         shown = tuple(entry.post for entry in entries) if failed else published
-        return _Made(MappingProxyType(resources), listings.collisions, (*hidden, *failed), shown)
+        return _Made(MappingProxyType(resources), listings.collisions, (*hidden, *failed, *warned), shown)
 
     def _edited_in_place(
         self, entries: list[Entry], assets: tuple[Asset, ...]

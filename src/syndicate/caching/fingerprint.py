@@ -13,7 +13,7 @@ from functools import lru_cache
 from importlib import metadata, resources
 from importlib.resources.abc import Traversable
 
-LIBRARIES = ("feedgen", "jinja2", "lxml", "markdown", "nh3", "pymdown-extensions", "regex")
+LIBRARIES = ("feedgen", "jinja2", "latex2mathml", "lxml", "markdown", "nh3", "pymdown-extensions", "regex")
 
 
 @lru_cache(maxsize=1)

@@ -213,6 +213,8 @@ class _TextParser(HTMLParser):
                 self._tex = []
             else:
                 self._skip(tag, self._math)
+        elif tag == "math" and attributes.get("display") == "block":
+            self._skip(tag, self._math)  # MathML already (raw HTML, an imported feed's)
         elif (
             tag in _DROPPED
             or (tag == "sup" and (attributes.get("id") or "").startswith("fnref"))

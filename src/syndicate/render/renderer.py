@@ -7,12 +7,13 @@ hash and the post's URL, so an unchanged post is never rendered again.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import markdown
@@ -28,6 +29,7 @@ from syndicate.render.markdown_blocks import SkippingBlockExtension
 from syndicate.render.markdown_inline import SkippingInlineExtension
 from syndicate.render.markdown_passes import FastPassesExtension
 from syndicate.render.markdown_toc import HeadingIdExtension
+from syndicate.render.mathml import MATHML_ATTRIBUTES, math_to_mathml
 from syndicate.source.store import read_body
 from syndicate.urls import absolute, post_path
 from syndicate.workers.crew import Crew, Lost, can_fork
@@ -45,15 +47,16 @@ MARKDOWN_EXTENSIONS = [
 MARKDOWN_EXTENSION_CONFIGS: dict[str, dict[str, object]] = {
     # The page's title is its only h1: a post's own "# Heading" becomes an h2, and so on down.
     "toc": {"baselevel": 2, "slugify": slugify_unicode},
-    # Math stays as TeX in \( \) and \[ \] for a client-side renderer.
+    # Math is marked as TeX in \( \) and \[ \], which mathml.py makes MathML after the excerpt is taken.
     "pymdownx.arithmatex": {"generic": True},
     # No server-side highlighting: plain <pre><code class="language-x">, the same on every machine.
     "pymdownx.highlight": {"use_pygments": False},
 }
 
-_TAGS = nh3.ALLOWED_TAGS - {"map", "area"}
+_TAGS = (nh3.ALLOWED_TAGS - {"map", "area"}) | set(MATHML_ATTRIBUTES)
 _ATTRIBUTES: dict[str, set[str]] = {
     **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
+    **{tag: set(attrs) for tag, attrs in MATHML_ATTRIBUTES.items()},
     "a": {"href", "hreflang", "title"},
     "img": {"src", "alt", "title", "width", "height"},
     "abbr": {"title"},
@@ -137,8 +140,17 @@ class ExcerptSettings:
     math_placeholder: str
 
 
-def render_post(body: str, summary: str | None, url: str, excerpt: ExcerptSettings) -> tuple[str, str]:
-    """(sanitized HTML, excerpt) of one post: the expensive part of a build."""
+class Rendered(NamedTuple):
+    """One post rendered. `html` is None where a worker's disk cache kept it instead."""
+
+    html: str | None
+    excerpt: str
+    # Each formula that stayed as its source, and why (see mathml.py): warnings of the post.
+    math_errors: tuple[str, ...] = ()
+
+
+def render_post(body: str, summary: str | None, url: str, excerpt: ExcerptSettings) -> Rendered:
+    """Sanitized HTML, excerpt and math errors of one post: the expensive part of a build."""
     raw = markdown_to_html(body)
     text = make_excerpt(
         raw,
@@ -148,7 +160,8 @@ def render_post(body: str, summary: str | None, url: str, excerpt: ExcerptSettin
         code_placeholder=excerpt.code_placeholder,
         math_placeholder=excerpt.math_placeholder,
     )
-    return sanitize(raw, url), text
+    math = math_to_mathml(raw)
+    return Rendered(sanitize(math.html, url), text, math.errors)
 
 
 # Below this many posts to render, starting more than one worker process costs more than
@@ -160,9 +173,9 @@ _PARALLEL_FROM = 200
 _CHUNK = 20
 
 _Job = tuple[Post, Path | None, str, ExcerptSettings]
-# A post's render key, and its (HTML unless the disk cache has it, excerpt), or why it
-# could not be rendered.
-_Kept = tuple[str, tuple[str | None, str] | RenderFailed]
+# A post's render key, and what rendering it made (its HTML None if the disk cache has it),
+# or why it could not be rendered.
+_Kept = tuple[str, Rendered | RenderFailed]
 
 
 class Renderer:
@@ -190,6 +203,9 @@ class Renderer:
         self._disk = DiskCache(cache_dir, "rendered") if cache_dir is not None else None
         self.rendered = 0  # how many posts the last entries() call rendered, or tried to
         self.failed: dict[str, Problem] = {}  # by render key: posts that cannot be rendered, skipped
+        # By render key: what the posts of the last entries() call rendered with, published
+        # all the same (formulas left as their source).
+        self.warned: dict[str, tuple[Problem, ...]] = {}
         self._workers = worker_count(config.build.workers)
         self._timeout = config.build.render_timeout
         # The workers write to the disk cache unless it failed here already.
@@ -206,6 +222,11 @@ class Renderer:
     def close(self) -> None:
         """End the worker kept for the next call, if any."""
         self._single.close()
+
+    def warnings(self) -> tuple[Problem, ...]:
+        """The warnings of the posts the last entries() call returned, rendered then or
+        before (kept with each render, in memory and in the disk cache)."""
+        return tuple(problem for problems in self.warned.values() for problem in problems)
 
     def entries(self, posts: list[Post], root: Path | None = None) -> list[Entry]:
         """An Entry for each post; `root` is the store's folder, where posts without a
@@ -227,6 +248,7 @@ class Renderer:
         if fresh:
             current.update(self._entries_of(fresh, root, previous))
         self._entries = current
+        self.warned = {key: self.warned[key] for _, key in current.values() if key in self.warned}
         if self._disk is not None and self._disk.oversized(2 * len(current)):  # HTML and excerpt
             keys = {key for _, key in current.values()}
             self._disk.keep_only(keys | {_excerpt_key(key) for key in keys})
@@ -243,13 +265,14 @@ class Renderer:
         excerpts: dict[str, str] = {}
         html: dict[str, str | Callable[[], str]] = {}
         for entry, key in previous.values():
-            if key in fresh:
+            if key in fresh:  # its warnings are still in self.warned
                 excerpts[key], html[key] = entry.excerpt, entry.content
         if self._disk is not None:
             found = self._disk.get_many(_excerpt_key(key) for key in fresh if key not in excerpts)
-            excerpts.update(
-                (key, found[_excerpt_key(key)].decode()) for key in fresh if _excerpt_key(key) in found
-            )
+            for key, (post, _) in fresh.items():
+                if _excerpt_key(key) in found:
+                    excerpts[key], math_errors = _decode_excerpt(found[_excerpt_key(key)])
+                    self._warn(key, post, math_errors)
         todo = {key: job for key, job in fresh.items() if key not in excerpts and key not in self.failed}
         for batch in self._render_all(todo, root):
             for key, done in batch:
@@ -257,9 +280,10 @@ class Renderer:
                 if isinstance(done, RenderFailed):
                     self.failed[key] = Problem(todo[key][0].source, 1, f"cannot be rendered: {done}")
                     continue
-                page, excerpts[key] = done
-                if page is not None:  # the disk cache could not keep it
-                    html[key] = page
+                excerpts[key] = done.excerpt
+                self._warn(key, todo[key][0], done.math_errors)
+                if done.html is not None:  # the disk cache could not keep it
+                    html[key] = done.html
         entries = {}
         for key, (post, url) in fresh.items():
             if key in self.failed:
@@ -270,6 +294,13 @@ class Renderer:
             entry = Entry(post, url, content, excerpts[key], _image_url(post.image, url))
             entries[post.version] = (entry, key)
         return entries
+
+    def _warn(self, key: str, post: Post, math_errors: tuple[str, ...]) -> None:
+        problems = tuple(_math_problem(post, error) for error in math_errors)
+        if problems:
+            self.warned[key] = problems
+        else:
+            self.warned.pop(key, None)
 
     def _key(self, post: Post, url: str) -> str:
         return hashlib.sha256(f"{self._fingerprint}\0{post.digest}\0{url}".encode()).hexdigest()
@@ -317,35 +348,52 @@ class StoredHtml:
         data = self.disk.get(self.key) if self.disk is not None else None
         if data is not None:
             return data.decode()
-        html, _ = render_post(read_body(self.root, self.post), self.post.summary, self.url, self.excerpt)
+        html = render_post(read_body(self.root, self.post), self.post.summary, self.url, self.excerpt).html
+        assert html is not None  # render_post always makes it
         return html
 
 
 @dataclass(frozen=True)
 class _Keeper:
-    """In a worker: writes what it rendered to `disk`, if any; each post's (HTML, excerpt),
-    the HTML None if the cache kept it, or why it could not be rendered."""
+    """In a worker: writes what it rendered to `disk`, if any; each post's Rendered, its
+    HTML None if the cache kept it, or why it could not be rendered."""
 
     disk: DiskCache | None
 
-    def __call__(self, made: list[tuple[str, tuple[str, str] | RenderFailed]]) -> list[_Kept]:
+    def __call__(self, made: list[_Kept]) -> list[_Kept]:
         disk = self.disk
-        rendered = [(key, done) for key, done in made if not isinstance(done, RenderFailed)]
-        kept = False
-        if disk is not None:
-            rows = {}
-            for key, (page, excerpt) in rendered:
-                rows[key], rows[_excerpt_key(key)] = page.encode(), excerpt.encode()
-            disk.put_many(rows)
-            kept = disk.usable
+        if disk is None:
+            return made
+        rows = {}
+        for key, done in made:
+            if not isinstance(done, RenderFailed) and done.html is not None:
+                rows[key] = done.html.encode()
+                rows[_excerpt_key(key)] = _encode_excerpt(done.excerpt, done.math_errors)
+        disk.put_many(rows)
+        if not disk.usable:
+            return made
         return [
-            (key, done if isinstance(done, RenderFailed) else (None if kept else done[0], done[1]))
-            for key, done in made
+            (key, done if isinstance(done, RenderFailed) else done._replace(html=None)) for key, done in made
         ]
 
 
 def _excerpt_key(key: str) -> str:
     return key + ":excerpt"
+
+
+def _encode_excerpt(excerpt: str, math_errors: tuple[str, ...]) -> bytes:
+    """What the disk cache keeps under a post's excerpt key: the excerpt, and the math errors
+    its warnings are made of (an unchanged post is reported from the cache as when rendered)."""
+    return json.dumps([excerpt, *math_errors], ensure_ascii=False).encode()
+
+
+def _decode_excerpt(data: bytes) -> tuple[str, tuple[str, ...]]:
+    excerpt, *math_errors = json.loads(data)
+    return excerpt, tuple(math_errors)
+
+
+def _math_problem(post: Post, error: str) -> Problem:
+    return Problem(post.source, 1, f"formula left as its source, not made MathML: {error}", "warning")
 
 
 def _image_url(image: str | None, page_url: str) -> str | None:
@@ -356,7 +404,7 @@ def _image_url(image: str | None, page_url: str) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
-def _render_job(job: _Job) -> tuple[str, str] | RenderFailed:
+def _render_job(job: _Job) -> Rendered | RenderFailed:
     post, root, url, excerpt = job
     body = read_body(root, post)
     try:
@@ -369,10 +417,10 @@ def _render_job(job: _Job) -> tuple[str, str] | RenderFailed:
 def _warm_up() -> None:
     """In a worker, before its first post: the converter and the sanitizer made (and
     Python-Markdown's extensions imported), which that post's time would otherwise pay."""
-    sanitize(markdown_to_html("*a*"), "http://localhost/")
+    sanitize(math_to_mathml(markdown_to_html("*a* $b$")).html, "http://localhost/")
 
 
-def _render_keyed(keyed: tuple[str, _Job]) -> tuple[str, tuple[str, str] | RenderFailed]:
+def _render_keyed(keyed: tuple[str, _Job]) -> _Kept:
     key, job = keyed
     return key, _render_job(job)
 
