@@ -489,3 +489,29 @@ def test_screenshots_of_the_latest_updates(tab: Tab, phone: Tab) -> None:
     save(tab.page, "latest-updates.png")
     phone.visit("/")
     save(phone.page, "latest-updates-phone.png")
+
+
+MATH_POST = "posts/transformer-attention-notes/"
+
+
+def test_math_is_laid_out_as_formulas(tab: Tab) -> None:
+    page = tab.page
+    tab.visit(MATH_POST)
+    text = page.locator("main article.post").inner_text()
+    assert "\\[" not in text and "\\(" not in text and "\\mathrm" not in text
+    sizes = page.evaluate(
+        "() => [...document.querySelectorAll('main math')].map(m => {"
+        " const box = m.getBoundingClientRect();"
+        " return [m.getAttribute('display'), box.width, box.height]; })"
+    )
+    assert any(display == "block" for display, _, _ in sizes) and any(d == "inline" for d, _, _ in sizes), (
+        sizes
+    )
+    assert all(width > 0 and height > 0 for _, width, height in sizes), sizes
+
+
+def test_math_fits_a_phone(phone: Tab) -> None:
+    page = phone.page
+    phone.visit(MATH_POST)
+    size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert size[0] <= size[1], f"scrollWidth {size[0]} > clientWidth {size[1]}: {overflowing(page)}"
