@@ -5,11 +5,14 @@ to catch what it is for."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import feedparser  # type: ignore[import-untyped]
 import pytest
 from conftest import EXAMPLE_CONFIG, make_config, write
+from feedcheck import feedparser_ok, jing_validate, strict_parse
 from feedrules import findings
 
 from syndicate.build.builder import Build, Builder
@@ -55,6 +58,24 @@ def test_every_feed_of_the_example_site_passes(example: Build) -> None:
     feeds = xml_feeds(example)
     assert len(feeds) > 40 and any("/archive/" in path for path in feeds)
     assert {path: findings(body) for path, body in feeds.items() if findings(body)} == {}
+
+
+@pytest.mark.parametrize("site", ["example", "awkward"])
+def test_every_feed_passes_every_other_checker(
+    site: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    build: Build = request.getfixturevalue(site)
+    atom = []
+    for path, body in xml_feeds(build).items():
+        strict_parse(body)
+        feedparser_ok(body)
+        if path.endswith("atom.xml"):
+            atom.append(tmp_path / f"{len(atom)}.xml")
+            atom[-1].write_bytes(body)
+    for path, resource in build.resources.items():
+        if path.endswith("feed.json"):
+            assert json.loads(resource.body)["version"] == "https://jsonfeed.org/version/1.1", path
+    jing_validate(atom)  # RFC 4287's schema and rules, every Atom document at once
 
 
 def test_every_feed_of_a_site_of_awkward_posts_passes(awkward: Build) -> None:
