@@ -32,7 +32,9 @@ def server(tmp_path: Path) -> Iterator[Server]:
         tmp_path,
         interval=60,
         SYNDICATE_FEED_LIMIT="2",  # archives too
-        SYNDICATE_SERVER_FEED_MAX_AGE=str(FEED_MAX_AGE),
+        # Daily posts: a quarter of a day, bounded by the upper bound.
+        SYNDICATE_SERVER_FEED_MAX_AGE_MIN="100",
+        SYNDICATE_SERVER_FEED_MAX_AGE_MAX=str(FEED_MAX_AGE),
         SYNDICATE_SERVER_PAGE_MAX_AGE=str(PAGE_MAX_AGE),
     )
     yield running

@@ -59,7 +59,8 @@ def replicas(tmp_path: Path, public_port: int) -> Iterator[tuple[Server, Server]
                 free_port(),
                 store,
                 tmp_path / f"{name}.log",
-                SYNDICATE_SERVER_FEED_MAX_AGE="1",
+                SYNDICATE_SERVER_FEED_MAX_AGE_MIN="1",
+                SYNDICATE_SERVER_FEED_MAX_AGE_MAX="1",
                 SYNDICATE_SERVER_PAGE_MAX_AGE="1",
             )
         )

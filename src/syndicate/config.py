@@ -89,7 +89,10 @@ class BuildConfig:
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8000
-    feed_max_age: int = 300  # Cache-Control max-age for feeds, seconds
+    # Bounds of a feed's Cache-Control max-age, which follows how often its listing gets
+    # new posts (see the README's Caching), seconds.
+    feed_max_age_min: int = 900
+    feed_max_age_max: int = 21600
     page_max_age: int = 60  # Cache-Control max-age for HTML pages, seconds
     log_format: str = "text"  # "text" or "json" (one object per line)
     access_log: bool = True  # a line per request; off where a proxy in front already logs them
@@ -155,6 +158,12 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         # and SYNDICATE_PORT for a Service called "syndicate".
         if name.startswith(ours) and not _env_known(name):
             raise ConfigError(f"{name}: unknown setting in the environment")
+    server = sections["server"]
+    if server.feed_max_age_min > server.feed_max_age_max:
+        raise ConfigError(
+            f"server.feed_max_age_min: {server.feed_max_age_min} is more than"
+            f" server.feed_max_age_max ({server.feed_max_age_max})"
+        )
     return Config(**sections)
 
 
@@ -333,7 +342,8 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "build.render_timeout": _positive,
     "build.rebuild_overdue": _positive,
     "server.port": _port,
-    "server.feed_max_age": _not_negative,
+    "server.feed_max_age_min": _not_negative,
+    "server.feed_max_age_max": _not_negative,
     "server.page_max_age": _not_negative,
     "server.log_format": _one_of("text", "json"),
     "server.max_connections": _not_negative,

@@ -283,7 +283,7 @@ class Builder:
                 make_in_batches(makers, _BATCH, list, self._workers, shared=self._shared())
             )
             return {
-                key: make_resource(body, output.kind, output.media_type)
+                key: make_resource(body, output.kind, output.media_type, output.posting_interval)
                 for (key, output), body in zip(outputs, made, strict=True)
             }
         resources: dict[Hashable, Resource] = {}
@@ -322,7 +322,7 @@ class _Made:
 
 
 def _resource_of(content: bytes | Stored | OnDemand, etag: str, output: Output) -> Resource:
-    return stored_resource(content, etag, output.kind, output.media_type)
+    return stored_resource(content, etag, output.kind, output.media_type, output.posting_interval)
 
 
 def _etag_name(name: str) -> str:

@@ -88,6 +88,7 @@ class Resource:
     etag: str  # strong, of the identity body, or of everything it is made from (OnDemand)
     compressible: bool  # not for images that are compressed already
     content: bytes | Stored | OnDemand
+    posting_interval: float | None = None  # a feed's (see Output.posting_interval): its max-age follows it
 
     @property
     def body(self) -> bytes:
@@ -133,12 +134,20 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def make_resource(body: bytes, kind: Kind, media_type: str) -> Resource:
+def make_resource(
+    body: bytes, kind: Kind, media_type: str, posting_interval: float | None = None
+) -> Resource:
     """A Resource whose bytes are held in memory."""
-    return stored_resource(body, etag_of(body), kind, media_type)
+    return stored_resource(body, etag_of(body), kind, media_type, posting_interval)
 
 
-def stored_resource(content: bytes | Stored | OnDemand, etag: str, kind: Kind, media_type: str) -> Resource:
+def stored_resource(
+    content: bytes | Stored | OnDemand,
+    etag: str,
+    kind: Kind,
+    media_type: str,
+    posting_interval: float | None = None,
+) -> Resource:
     """A Resource of `content` whose ETag is known already."""
     return Resource(
         kind=kind,
@@ -146,4 +155,5 @@ def stored_resource(content: bytes | Stored | OnDemand, etag: str, kind: Kind, m
         etag=etag,
         compressible=not media_type.startswith("image/") or media_type.startswith("image/svg"),
         content=content,
+        posting_interval=posting_interval,
     )

@@ -24,7 +24,7 @@ from lxml import etree
 
 from syndicate.config import Config
 from syndicate.outputs.listings import Listing, Listings
-from syndicate.outputs.output import Kind, Output, Part
+from syndicate.outputs.output import Kind, Output, Part, posting_interval
 from syndicate.posts import Entry, Post
 from syndicate.urls import (
     ATOM_FILE,
@@ -117,7 +117,11 @@ def _outputs(documents: Callable[[], list[_Document]]) -> list[Output]:
         updated = max((entry.post.last_modified for entry in document.entries), default=EPOCH)
         media_type = FEED_FILES[document.name] + "; charset=utf-8"
         kind: Kind = "archive" if document.archive else "feed"
-        outputs.append(Output(kind, document.path, media_type, updated, _WRITERS[document.name], (document,)))
+        interval = (
+            None if document.archive else posting_interval([entry.post.date for entry in document.entries])
+        )
+        writer = _WRITERS[document.name]
+        outputs.append(Output(kind, document.path, media_type, updated, writer, (document,), False, interval))
     return outputs
 
 

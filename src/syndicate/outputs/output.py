@@ -15,6 +15,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
 from syndicate.posts import Entry, Post
@@ -47,6 +48,10 @@ class Output:
     # outputs many of which change at once and few are read, such as the pages of a listing,
     # every one of which a new post shifts.
     on_demand: bool = False
+    # A feed's: the usual seconds between its newest posts (see posting_interval), None for
+    # anything else or a feed of fewer than two. How long readers may wait before polling
+    # again follows it; it is no part of the bytes.
+    posting_interval: float | None = None
 
     def make(self, config: Config) -> bytes:
         return self.maker(*self.made_from, config)
@@ -54,7 +59,7 @@ class Output:
     def __reduce__(self) -> tuple[type[Output], tuple[Any, ...]]:
         # Its fields only: a worker that makes it has no use for its key.
         fields = (self.kind, self.path, self.media_type, self.last_modified, self.maker, self.made_from)
-        return (Output, (*fields, self.on_demand))
+        return (Output, (*fields, self.on_demand, self.posting_interval))
 
     @cached_property
     def key(self) -> Hashable:
@@ -72,6 +77,17 @@ class Part:
     name: str  # unique within its listing
     inputs: tuple[object, ...]
     outputs: Callable[[], list[Output]]
+
+
+def posting_interval(dates: list[datetime]) -> float | None:
+    """The median seconds between consecutive dates of the newest ten (newest first);
+    None for fewer than two."""
+    newest = dates[:10]
+    gaps = sorted((newer - older).total_seconds() for newer, older in pairwise(newest))
+    if not gaps:
+        return None
+    middle = len(gaps) // 2
+    return gaps[middle] if len(gaps) % 2 else (gaps[middle - 1] + gaps[middle]) / 2
 
 
 def key_of(value: object) -> Hashable:

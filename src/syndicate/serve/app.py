@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -71,7 +73,7 @@ class SiteApp:
             lifespan=self._lifespan,
         )
         # Headers of each resource of the current Build, made on its first request.
-        self._prepared: dict[str, tuple[Resource, _Headers, _Headers, datetime | None]] = {}
+        self._prepared: dict[str, tuple[Resource, _Headers, _Headers, datetime | None, float]] = {}
         self._prepared_for: Build | None = None
         self._encodings: dict[bytes, tuple[str, ...]] = {}
 
@@ -149,13 +151,15 @@ class SiteApp:
         self, build: Build, path: str, resource: Resource
     ) -> tuple[_Headers, _Headers, datetime | None]:
         """The headers of a 200 and of a 304 but the ETag and the length, and the
-        Last-Modified: the same for every request of a resource, so made on its first."""
+        Last-Modified: the same for every request of a resource until a post falls due, so
+        made on its first."""
         if self._prepared_for is not build:
             self._prepared, self._prepared_for = {}, build
         prepared = self._prepared.get(path)
-        if prepared is None or prepared[0] is not resource:
+        now = time.time()
+        if prepared is None or prepared[0] is not resource or now > prepared[4]:
             config = self.site.config
-            max_age = _max_age(resource.kind, config.server)
+            max_age, honest_until = _max_age(resource, config.server, build.next_due, now)
             # What a 304 must carry (RFC 9110, 15.4.5); the ETag makes Last-Modified needless there.
             cache = {"cache-control": f"public, max-age={max_age}", "vary": "Accept-Encoding"}
             headers = {"content-type": resource.media_type, **cache, **self._security(resource.media_type)}
@@ -165,7 +169,7 @@ class SiteApp:
             if self.publisher is not None and resource.kind == "feed":
                 hubs = [f'<{hub}>; rel="hub"' for hub in self.publisher.hubs]
                 headers["link"] = ", ".join([*hubs, f'<{absolute(config.site.base_url, path)}>; rel="self"'])
-            prepared = (resource, _encoded(headers), _encoded(cache), modified)
+            prepared = (resource, _encoded(headers), _encoded(cache), modified, honest_until)
             self._prepared[path] = prepared
         return prepared[1], prepared[2], prepared[3]
 
@@ -234,15 +238,30 @@ def create_app(
     return SiteApp(site, access_log, connections)
 
 
-def _max_age(kind: Kind, server: ServerConfig) -> int:
-    """How long a cache may answer with a file of `kind` before asking again (see the
-    README's Caching). Asking again costs a 304 while the file is unchanged (strong ETags),
-    so only feeds, polled by every reader, get a max-age of their own."""
-    if kind in ("feed", "archive"):
-        return server.feed_max_age
-    # Pages and indexes change when a post does; our files and the store's images when
-    # their author changes them, under the same URL.
-    return server.page_max_age
+def _max_age(
+    resource: Resource, server: ServerConfig, next_due: datetime | None, now: float
+) -> tuple[int, float]:
+    """How long a cache may answer with `resource` before asking again (see the README's
+    Caching), and until when (Unix time) that answer stays true. Asking again costs a 304
+    while the file is unchanged (strong ETags), so only feeds, polled by every reader, get
+    a max-age of their own: a quarter of the usual time between their posts, within bounds,
+    and never past the next scheduled post. (Any post falling due: the site's next one
+    comes no later than this feed's.)"""
+    if resource.kind == "archive":
+        return server.feed_max_age_max, math.inf
+    if resource.kind != "feed":
+        # Pages and indexes change when a post does; our files and the store's images when
+        # their author changes them, under the same URL.
+        return server.page_max_age, math.inf
+    interval = resource.posting_interval
+    wanted = server.feed_max_age_max if interval is None else int(interval / 4)
+    max_age = min(max(wanted, server.feed_max_age_min), server.feed_max_age_max)
+    if next_due is None:
+        return max_age, math.inf
+    due = next_due.timestamp()
+    if now + max_age <= due:
+        return max_age, due - max_age
+    return max(0, int(due - now)), now  # made again for the next request
 
 
 def _encoded(headers: dict[str, str]) -> _Headers:
