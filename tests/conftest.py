@@ -39,3 +39,13 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
     else:
         path.write_bytes(text)
     return path
+
+
+def own_scripts_only(policy: str) -> bool:
+    """Whether a Content-Security-Policy lets a page run only the site's own script files:
+    `script-src 'self'` (and the site's origin), nothing inline, nothing evaluated."""
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+    sources = directives.get("script-src", [])
+    origins = all(source.startswith(("http://", "https://")) for source in sources[1:])
+    own = sources[:1] == ["'self'"] and origins
+    return "default-src" in directives and own and "unsafe" not in policy

@@ -555,12 +555,13 @@ def article_dates(page: bytes) -> list[datetime]:
 
 
 def test_the_build_holds_the_sites_pages_feeds_posts_and_images(build: Build, published: list[Post]) -> None:
-    expected = {"/style.css", "/favicon.svg"}
+    expected = {"/style.css", "/favicon.svg", "/copy.js"}
     expected |= {"/images/" + path.name for path in (CONTENT / "images").glob("*.svg")}
     expected |= {f"/posts/{post.slug}/" for post in published}
     for listing in LISTINGS:
         expected |= set(page_paths(listing, page_count(listing, published)))
         expected |= {listing + name for name in FEED_NAMES}
+        expected.add(listing + "subscribe/")
     assert expected <= set(build.resources)
     # Exactly these where posts, pages, categories, tags and images live; other kinds may come.
     scoped = ("/posts/", "/page/", "/categories/", "/tags/", "/images/")

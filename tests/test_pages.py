@@ -439,7 +439,7 @@ def test_default_banner_and_heading(pages: dict[str, bytes]) -> None:
     doc = parse(pages["/"])
     assert doc.xpath("//header/p[@class='banner']")[0].text_content() == "INCOMING TRANSMISSION"
     assert [h.text_content() for h in doc.iter("h1")] == ["LATEST UPDATES"]
-    assert doc.xpath("//header//a/@href") == [BASE]
+    assert doc.xpath("//header//a/@href") == [BASE, BASE + "subscribe/"]
 
 
 def test_empty_site_still_has_a_front_page() -> None:

@@ -1,5 +1,6 @@
-"""The HTML pages: each listing (the site, every category, every tag) paginated,
-one page per post, the 404 page, and the stylesheet they share.
+"""The HTML pages: each listing (the site, every category, every tag) paginated, with
+a page to subscribe to its feeds; one page per post, the 404 page, and the stylesheet
+and script they share.
 
 Every link is absolute from `site.base_url`; nothing here reads the clock, so the
 same listings and config always give the same bytes.
@@ -15,6 +16,7 @@ from functools import lru_cache, partial
 from importlib import resources
 from itertools import pairwise
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -27,6 +29,9 @@ from syndicate.posts import Entry
 
 _STYLESHEET_PATH = "/style.css"
 _FAVICON_PATH = "/favicon.svg"
+_SCRIPT_PATH = "/copy.js"  # the copy buttons of the subscribe pages
+# Beside each listing's first page: "/subscribe/", "/categories/<slug>/subscribe/", ...
+SUBSCRIBE_DIR = "subscribe/"
 # Where the 404 page is: in the Build like every page, so `build --out` writes it for a
 # static host's error_page, and the server answers every unknown path with its bytes.
 NOT_FOUND_PATH = "/404.html"
@@ -79,12 +84,37 @@ class _Pager:
     pages: tuple[_PageLink, ...]
 
 
+@dataclass(frozen=True)
+class _FeedUrl:
+    label: str  # "Atom", "RSS", "JSON Feed"
+    url: str
+
+
+@dataclass(frozen=True)
+class _Subscription:
+    """One listing's feeds as its subscribe page shows them."""
+
+    anchor: str  # the section's id: "site", "categories-<slug>", ...
+    title: str
+    urls: tuple[_FeedUrl, ...]
+    readers: tuple[_Link, ...]  # "follow in" links of web readers, for the Atom feed
+
+
 HTML = "text/html; charset=utf-8"
 _CSS = "text/css; charset=utf-8"
+_JS = "text/javascript; charset=utf-8"  # RFC 9239
+# Web readers that subscribe to the feed whose URL they are given, percent-encoded.
+_READERS = (
+    ("Feedly", "https://feedly.com/i/subscription/feed/"),
+    ("Inoreader", "https://www.inoreader.com/?add_feed="),
+    ("NewsBlur", "https://www.newsblur.com/?url="),
+    ("The Old Reader", "https://theoldreader.com/feeds/subscribe?url="),
+)
 
 
 def page_outputs(listings: Listings, config: Config) -> list[Output]:
-    """Every listing page and every post page, each made only when asked."""
+    """Every listing page and every post page, each made only when asked (the subscribe
+    pages aside: see subscribe_outputs)."""
     outputs: list[Output] = []
     for listing in listings.all():
         outputs.extend(listing_page_outputs(listing, config))
@@ -129,10 +159,11 @@ def post_page_output(entry: Entry, category: Listing | None, has_author_pages: b
 
 
 def static_outputs() -> list[Output]:
-    """The stylesheet and the icon every page links."""
+    """The stylesheet and the icon every page links, and the subscribe pages' script."""
     return [
         Output("static", _STYLESHEET_PATH, _CSS, None, _static_file, ("style.css",)),
         Output("static", _FAVICON_PATH, "image/svg+xml", None, _static_file, ("favicon.svg",)),
+        Output("static", _SCRIPT_PATH, _JS, None, _static_file, ("copy.js",)),
     ]
 
 
@@ -142,16 +173,27 @@ def not_found_output() -> Output:
 
 
 def render_pages(listings: Listings, config: Config) -> dict[str, bytes]:
-    """Site path -> bytes of every page and static file (see page_outputs)."""
-    outputs = [*page_outputs(listings, config), *static_outputs()]
+    """Site path -> bytes of every page of page_outputs, the stylesheet and the icon: the
+    pages without script or links off the site (the subscribe pages have both)."""
+    static = [output for output in static_outputs() if output.path != _SCRIPT_PATH]
+    outputs = [*page_outputs(listings, config), *static]
     return {output.path: output.make(config) for output in outputs}
+
+
+def subscribe_outputs(listings: Listings) -> list[Output]:
+    """Every listing's subscribe page (in the Build as a part of the listing's pages)."""
+    return [output for listing in listings.all() for output in _subscribe_part(listing).outputs()]
+
+
+def subscribe_path(listing_path: str) -> str:
+    return listing_path + SUBSCRIBE_DIR
 
 
 def not_found_page(config: Config) -> bytes:
     """The HTML 404 page, in the same layout as every other page."""
     return _render(
         "not_found.html",
-        **_layout(config, title=f"Not found · {config.site.title}", path=None),
+        **_layout(config, title=f"Not found · {config.site.title}", path=None, subscribe="/"),
         feeds=(_feeds(_site_listing(), config),),
         lang=config.site.language,
     )
@@ -195,12 +237,17 @@ def page_count(count: int, per_page: int) -> int:
 
 
 def listing_page_outputs(listing: Listing, config: Config) -> list[Output]:
-    """The listing's pages, each made only when asked (see listing_page_parts)."""
-    return [output for part in listing_page_parts(listing, config) for output in part.outputs()]
+    """The listing's numbered pages, each made only when asked (see listing_page_parts)."""
+    return [output for part in _numbered_page_parts(listing, config) for output in part.outputs()]
 
 
 def listing_page_parts(listing: Listing, config: Config) -> list[Part]:
-    """The listing's pages, a part each, newest first: page 1 is the listing's own path and
+    """The listing's pages, a part each: its numbered pages, then its subscribe page."""
+    return [*_numbered_page_parts(listing, config), _subscribe_part(listing)]
+
+
+def _numbered_page_parts(listing: Listing, config: Config) -> list[Part]:
+    """The listing's pages, newest first: page 1 is the listing's own path and
     shows its `page.per_page` newest entries, page 2 the next ones, and so on.
 
     A page is made from its entries, its number and how many pages there are (its pager
@@ -246,7 +293,7 @@ def _listing_page(
     title = " · ".join([*title_parts, config.site.title])
     return _render(
         "listing.html",
-        **_layout(config, title=title, path=_page_path(listing, number)),
+        **_layout(config, title=title, path=_page_path(listing, number), subscribe=listing.path),
         feeds=(_feeds(listing, config),),
         lang=config.site.language,
         heading=heading,
@@ -265,7 +312,12 @@ def _post_page(
     tz = config.tz
     return _render(
         "post.html",
-        **_layout(config, title=f"{_title(entry)} · {config.site.title}", path=path),
+        **_layout(
+            config,
+            title=f"{_title(entry)} · {config.site.title}",
+            path=path,
+            subscribe=category.path if category is not None else "/",
+        ),
         feeds=tuple(feeds),
         lang=post.lang or config.site.language,
         post_title=_title(entry),
@@ -287,12 +339,15 @@ def _cover(entry: Entry) -> str | None:
     return image
 
 
-def _layout(config: Config, *, title: str, path: str | None) -> dict[str, Any]:
-    """What the shared layout (base.html) needs besides the feeds and the language."""
+def _layout(config: Config, *, title: str, path: str | None, subscribe: str) -> dict[str, Any]:
+    """What the shared layout (base.html) needs besides the feeds and the language;
+    `subscribe` is the path of the listing whose subscribe page the header links."""
     base = config.site.base_url
     return {
         "title": title,
         "canonical": urls.absolute(base, path) if path is not None else None,
+        "subscribe": urls.absolute(base, subscribe_path(subscribe)),
+        "subscribing": path == subscribe_path(subscribe),
         "stylesheet": urls.absolute(base, _STYLESHEET_PATH),
         "favicon": urls.absolute(base, _FAVICON_PATH),
         "opml": urls.absolute(base, "/feeds.opml"),
@@ -301,6 +356,69 @@ def _layout(config: Config, *, title: str, path: str | None) -> dict[str, Any]:
         "subtitle": config.site.subtitle,
         "banner": config.page.banner,
     }
+
+
+# A category as the site's subscribe page links it: its name and its listing's path.
+_Category = tuple[str, str]
+
+
+def _subscribe_part(listing: Listing) -> Part:
+    """The listing's subscribe page: its feeds, the site's and the OPML list. Made from the
+    listing's name alone (and, for the site, the names of its categories), so it is remade
+    only when those change."""
+    categories = _categories(listing.entries) if listing.kind == "site" else ()
+    made_from = (listing.named(), categories)
+    return Part("subscribe", made_from, partial(_subscribe_outputs, *made_from))
+
+
+def _subscribe_outputs(listing: Listing, categories: tuple[_Category, ...]) -> list[Output]:
+    path = subscribe_path(listing.path)
+    return [Output("page", path, HTML, None, _subscribe_page, (listing, categories))]
+
+
+def _categories(entries: tuple[Entry, ...]) -> tuple[_Category, ...]:
+    """The categories of the site's entries as make_listings names them: by slug, the
+    smallest spelling of a merged one."""
+    names: dict[str, str] = {}
+    for entry in entries:
+        name = entry.post.category
+        if name:
+            slug = urls.slugify(name)
+            if slug and (slug not in names or name < names[slug]):
+                names[slug] = name
+    return tuple((names[slug], urls.category_path(slug)) for slug in sorted(names))
+
+
+def _subscribe_page(listing: Listing, categories: tuple[_Category, ...], config: Config) -> bytes:
+    shown = [listing] if listing.kind == "site" else [listing, _site_listing()]
+    path = subscribe_path(listing.path)
+    heading = "Subscribe" if listing.kind == "site" else f"Subscribe · {_heading(listing, config)}"
+    base = config.site.base_url
+    opml = urls.absolute(base, "/feeds.opml")
+    return _render(
+        "subscribe.html",
+        **_layout(config, title=f"{heading} · {config.site.title}", path=path, subscribe=listing.path),
+        feeds=tuple(_feeds(shown_listing, config) for shown_listing in shown),
+        lang=config.site.language,
+        heading=heading,
+        script=urls.absolute(base, _SCRIPT_PATH),
+        subscriptions=tuple(_subscription(shown_listing, config) for shown_listing in shown),
+        opml_url=_FeedUrl("OPML", opml),
+        categories=tuple(
+            _Link(name, urls.absolute(base, subscribe_path(listing_path)))
+            for name, listing_path in categories
+        ),
+    )
+
+
+def _subscription(listing: Listing, config: Config) -> _Subscription:
+    feeds = _feeds(listing, config)
+    return _Subscription(
+        anchor=f"{listing.path.split('/')[1]}-{listing.slug}" if listing.slug else "site",
+        title=feeds.title,
+        urls=(_FeedUrl("Atom", feeds.atom), _FeedUrl("RSS", feeds.rss), _FeedUrl("JSON Feed", feeds.json)),
+        readers=tuple(_Link(name, prefix + quote(feeds.atom, safe="")) for name, prefix in _READERS),
+    )
 
 
 def _site_listing() -> Listing:

@@ -55,7 +55,7 @@ class SiteApp:
         config = site.config
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(config.site.base_url))
         self._html_policy = (
-            f"default-src 'none'; style-src 'self' {origin}; img-src * data:; "
+            f"default-src 'none'; script-src 'self' {origin}; style-src 'self' {origin}; img-src * data:; "
             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
         )
         self._not_found = not_found_page(config)  # while there is no Build yet, with its own
