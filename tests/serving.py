@@ -25,6 +25,10 @@ id_authority = "e2e.example,2026"
 path = "content"
 [build]
 interval = {interval}
+[server]
+# Tests poll feeds in tight loops, unconditionally, as no reader should: a test of the
+# refusals turns them on (SYNDICATE_SERVER_POLL_ALLOWANCE).
+poll_allowance = 0
 """
 
 

@@ -94,6 +94,12 @@ class ServerConfig:
     feed_max_age_min: int = 900
     feed_max_age_max: int = 21600
     page_max_age: int = 60  # Cache-Control max-age for HTML pages, seconds
+    # Full fetches of one feed a client may make beyond one per max-age before a 429 (see
+    # syndicate.serve.polling); 0 turns refusing off.
+    poll_allowance: int = 10
+    # The header the proxy in front puts the client's address in (e.g. X-Forwarded-For);
+    # empty: the peer's address, never a header a client could forge.
+    forwarded_header: str = ""
     log_format: str = "text"  # "text" or "json" (one object per line)
     access_log: bool = True  # a line per request; off where a proxy in front already logs them
     max_connections: int = 0  # open at once; 0: what the open-file limit allows, up to 10,000
@@ -345,6 +351,7 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "server.feed_max_age_min": _not_negative,
     "server.feed_max_age_max": _not_negative,
     "server.page_max_age": _not_negative,
+    "server.poll_allowance": _not_negative,
     "server.log_format": _one_of("text", "json"),
     "server.max_connections": _not_negative,
     "server.header_timeout": _positive,

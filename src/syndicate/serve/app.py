@@ -9,12 +9,14 @@ through Starlette.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import math
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -32,6 +34,8 @@ from syndicate.outputs.output import Kind
 from syndicate.outputs.pages import HTML, NOT_FOUND_PATH, not_found_page
 from syndicate.serve.connections import Connections
 from syndicate.serve.metrics import CONTENT_TYPE, Metrics
+from syndicate.serve.polling import PollLimiter, client_address
+from syndicate.serve.readership import SAVE_EVERY, Readership
 from syndicate.serve.site import Site
 from syndicate.serve.websub import Publisher
 from syndicate.urls import absolute, first_page_alias
@@ -42,6 +46,18 @@ _ENCODINGS = ("br", "gzip", "identity")  # preference order on equal q-values
 # site's origin. No script, no request, and a sandbox: an opaque origin of its own.
 FILE_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
 _Headers = list[tuple[bytes, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What every answer of one resource of the Build shares, made on its first request."""
+
+    resource: Resource
+    full: _Headers  # of a 200, but the ETag and the length
+    not_modified: _Headers  # of a 304, but the ETag
+    modified: datetime | None  # its Last-Modified
+    max_age: int
+    honest_until: float  # Unix time: past it, max-age would outlast the next due post
 
 
 class SiteApp:
@@ -63,7 +79,11 @@ class SiteApp:
         if self.publisher is not None:
             publisher = self.publisher
             site.listeners.append(lambda old, new: publisher.on_rebuild(old, new, config.site.base_url))
-        self.metrics = Metrics(site, self.publisher, connections)
+        self.readership = Readership(config.build.cache_dir)
+        allowance = config.server.poll_allowance
+        self._limiter = PollLimiter(allowance) if allowance > 0 else None
+        self._forwarded = config.server.forwarded_header.lower().encode("latin-1")
+        self.metrics = Metrics(site, self.publisher, connections, self.readership.audience)
         self._starlette = Starlette(
             routes=[
                 Route("/healthz", self._healthz, methods=["GET", "HEAD"]),
@@ -73,7 +93,7 @@ class SiteApp:
             lifespan=self._lifespan,
         )
         # Headers of each resource of the current Build, made on its first request.
-        self._prepared: dict[str, tuple[Resource, _Headers, _Headers, datetime | None, float]] = {}
+        self._prepared: dict[str, _Prepared] = {}
         self._prepared_for: Build | None = None
         self._encodings: dict[bytes, tuple[str, ...]] = {}
 
@@ -114,6 +134,7 @@ class SiteApp:
 
     async def _answer(self, scope: Scope, send: Send, build: Build, resource: Resource) -> None:
         accept = if_none_match = if_modified_since = None
+        user_agent = b""
         for name, value in scope["headers"]:
             if name == b"accept-encoding":
                 accept = value
@@ -121,11 +142,18 @@ class SiteApp:
                 if_none_match = value.decode("latin-1")
             elif name == b"if-modified-since":
                 if_modified_since = value.decode("latin-1")
+            elif name == b"user-agent":
+                user_agent = value
+        prepared = self._headers(build, scope["path"], resource)
+        if resource.kind == "feed":
+            conditional = if_none_match is not None or if_modified_since is not None
+            if await self._refused(scope, send, user_agent.decode("latin-1"), conditional, prepared.max_age):
+                return
         encoding = self._encoding(accept or b"", resource)
         tag = resource.etag_of(encoding)
         etag = (b"etag", tag.encode())
-        full, not_modified, modified = self._headers(build, scope["path"], resource)
-        if _not_modified(if_none_match, if_modified_since, tag, modified):
+        full, not_modified = prepared.full, prepared.not_modified
+        if _not_modified(if_none_match, if_modified_since, tag, prepared.modified):
             await send({"type": "http.response.start", "status": 304, "headers": [*not_modified, etag]})
             await send({"type": "http.response.body", "body": b""})
             return
@@ -137,6 +165,35 @@ class SiteApp:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
+    async def _refused(
+        self, scope: Scope, send: Send, user_agent: str, conditional: bool, max_age: int
+    ) -> bool:
+        """Note a feed request, and refuse it (429) if the client fetches the feed in full more
+        often than its max-age allows, past the allowance (see syndicate.serve.polling)."""
+        peer = scope.get("client")
+        address = client_address(peer[0] if peer else None, scope["headers"], self._forwarded)
+        path = scope["path"]
+        retry = None
+        if self._limiter is not None and not conditional:
+            retry = self._limiter.refusal(f"{address}\0{user_agent}", path, max_age, time.monotonic())
+        self.readership.note(path, address, user_agent, conditional, retry is not None, datetime.now(UTC))
+        if retry is None:
+            return False
+        body = (
+            f"Too many requests: fetch this feed at most once every {max_age} seconds, or send"
+            f" If-None-Match with its ETag (a 304 is never refused). Come back in {retry} seconds.\n"
+        ).encode()
+        headers = {
+            "retry-after": str(retry),
+            "cache-control": "no-store",
+            "content-type": "text/plain; charset=utf-8",
+            "content-length": str(len(body)),
+            **self._security("text/plain"),
+        }
+        await send({"type": "http.response.start", "status": 429, "headers": _encoded(headers)})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+        return True
+
     def _encoding(self, accept: bytes, resource: Resource) -> str:
         if not resource.compressible:
             return "identity"
@@ -147,9 +204,7 @@ class SiteApp:
             preferred = self._encodings[accept] = negotiate(accept.decode("latin-1"))
         return preferred[0]
 
-    def _headers(
-        self, build: Build, path: str, resource: Resource
-    ) -> tuple[_Headers, _Headers, datetime | None]:
+    def _headers(self, build: Build, path: str, resource: Resource) -> _Prepared:
         """The headers of a 200 and of a 304 but the ETag and the length, and the
         Last-Modified: the same for every request of a resource until a post falls due, so
         made on its first."""
@@ -157,7 +212,7 @@ class SiteApp:
             self._prepared, self._prepared_for = {}, build
         prepared = self._prepared.get(path)
         now = time.time()
-        if prepared is None or prepared[0] is not resource or now > prepared[4]:
+        if prepared is None or prepared.resource is not resource or now > prepared.honest_until:
             config = self.site.config
             max_age, honest_until = _max_age(resource, config.server, build.next_due, now)
             # What a 304 must carry (RFC 9110, 15.4.5); the ETag makes Last-Modified needless there.
@@ -169,9 +224,11 @@ class SiteApp:
             if self.publisher is not None and resource.kind == "feed":
                 hubs = [f'<{hub}>; rel="hub"' for hub in self.publisher.hubs]
                 headers["link"] = ", ".join([*hubs, f'<{absolute(config.site.base_url, path)}>; rel="self"'])
-            prepared = (resource, _encoded(headers), _encoded(cache), modified, honest_until)
+            prepared = _Prepared(
+                resource, _encoded(headers), _encoded(cache), modified, max_age, honest_until
+            )
             self._prepared[path] = prepared
-        return prepared[1], prepared[2], prepared[3]
+        return prepared
 
     def _security(self, media_type: str) -> dict[str, str]:
         policy = self._html_policy if media_type.startswith("text/html") else FILE_POLICY
@@ -222,14 +279,22 @@ class SiteApp:
         self.site.start()  # rebuilds run while the server runs, and stop with it
         if self.publisher is not None:
             self.publisher.start()
+        saving = asyncio.create_task(self._save_readership())
         try:
             yield
         finally:
+            saving.cancel()
             self.site.stop()
             if self.publisher is not None:
                 self.publisher.stop()
+            await asyncio.to_thread(self.readership.save)
             if self.access_log is not None:
                 self.access_log.flush()
+
+    async def _save_readership(self) -> None:
+        while True:
+            await asyncio.sleep(SAVE_EVERY)
+            await asyncio.to_thread(self.readership.save)  # it writes and renames a file
 
 
 def create_app(

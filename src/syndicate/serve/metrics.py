@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from syndicate.outputs.output import Kind
+from syndicate.serve.audience import Audience
 from syndicate.serve.connections import Connections
 from syndicate.serve.site import Site
 from syndicate.serve.websub import Publisher
@@ -39,7 +40,11 @@ def route_of(path: str, kind: Kind | None, status: int) -> str:
 
 class Metrics:
     def __init__(
-        self, site: Site, publisher: Publisher | None = None, connections: Connections | None = None
+        self,
+        site: Site,
+        publisher: Publisher | None = None,
+        connections: Connections | None = None,
+        audience: Audience | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -51,6 +56,8 @@ class Metrics:
         self.registry.register(_SiteCollector(site, self.requests, publisher))
         if connections is not None:
             self.registry.register(_ConnectionCollector(connections))
+        if audience is not None:
+            self.registry.register(_AudienceCollector(audience))
         self._children: dict[tuple[str, int], Any] = {}
 
     def render(self) -> bytes:
@@ -155,3 +162,43 @@ class _ConnectionCollector(Collector):
         for reason, count in connections.closed.items():
             closed.add_metric([reason], count)
         yield closed
+
+
+class _AudienceCollector(Collector):
+    """Who reads the feeds (see syndicate.serve.audience): bounded series, a feed and a reader
+    name each, never a client."""
+
+    def __init__(self, audience: Audience) -> None:
+        self._audience = audience
+
+    def collect(self) -> Iterator[Metric]:
+        audience = self._audience
+        subscribers = GaugeMetricFamily(
+            "syndicate_subscribers",
+            "Subscribers of a feed: an aggregator's latest count, else distinct clients a day (7 days).",
+            labels=["feed", "reader"],
+        )
+        for (feed, reader), count in sorted(audience.subscribers().items()):
+            subscribers.add_metric([feed, reader], count)
+        yield subscribers
+        requests = CounterMetricFamily(
+            "syndicate_feed_requests",
+            "Feed requests, by reader and whether conditional.",
+            labels=["reader", "conditional"],
+        )
+        refused = CounterMetricFamily(
+            "syndicate_feed_requests_refused", "Feed requests refused with 429, by reader.", labels=["reader"]
+        )
+        share = GaugeMetricFamily(
+            "syndicate_feed_conditional_ratio",
+            "Share of a reader's feed requests that were conditional.",
+            labels=["reader"],
+        )
+        for reader, counts in sorted(audience.requests().items()):
+            requests.add_metric([reader, "yes"], counts.conditional)
+            requests.add_metric([reader, "no"], counts.total - counts.conditional)
+            refused.add_metric([reader], counts.refused)
+            share.add_metric([reader], counts.conditional / counts.total if counts.total else 0.0)
+        yield requests
+        yield refused
+        yield share

@@ -1,0 +1,45 @@
+"""Who reads the feeds: every feed request noted in an Audience (serve.audience) under the
+reader its User-Agent names (serve.readers), the client known only by a hash of the day,
+and the counts kept across restarts in `build.cache_dir`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from syndicate.serve.audience import Audience
+from syndicate.serve.readers import client_hash, identify, load_secret
+
+log = logging.getLogger("syndicate")
+AUDIENCE_FILE = "audience.json"
+SAVE_EVERY = 300  # seconds between two saves while serving (and one when the server stops)
+
+
+class Readership:
+    def __init__(self, cache_dir: Path | None) -> None:
+        self._secret = load_secret(cache_dir)
+        self._path = cache_dir / AUDIENCE_FILE if cache_dir is not None else None
+        self.audience = Audience()
+        if self._path is not None:
+            self.audience, reason = Audience.load(self._path)
+            if reason is not None:
+                log.warning("%s", reason)
+
+    def note(
+        self, feed: str, address: str, user_agent: str, conditional: bool, refused: bool, when: datetime
+    ) -> None:
+        """One request of the feed at `feed`; `when` is in UTC, whose days the hashes follow."""
+        reader = identify(user_agent)
+        client = "" if reader.service else client_hash(address, user_agent, when.date(), self._secret)
+        self.audience.record(feed, reader, client, conditional, refused, when)
+
+    def save(self) -> None:
+        """Write the counts to the cache folder, if there is one; a failure is logged, and the
+        counts kept in memory."""
+        if self._path is None:
+            return
+        try:
+            self.audience.save(self._path)
+        except OSError as exc:
+            log.warning("the reader counts could not be saved to %s: %s", self._path, exc.strerror or exc)
