@@ -3,6 +3,7 @@ in front (deploy/nginx) serves hits and revalidates with ETags."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -148,8 +149,12 @@ def cache(tmp_path: Path, replicas: tuple[Server, Server], public_port: int) -> 
 
 
 def test_cache_hits_and_revalidates_changed_posts(cache: str, replicas: tuple[Server, Server]) -> None:
+    fetches = itertools.count()
+
     def fetch() -> httpx.Response:
-        return httpx.get(cache + "atom.xml", headers={"Accept-Encoding": "identity"}, timeout=5)
+        # As many readers, one fetch each: this test polls as no one reader may (see below).
+        headers = {"Accept-Encoding": "identity", "User-Agent": f"reader {next(fetches)}"}
+        return httpx.get(cache + "atom.xml", headers=headers, timeout=5)
 
     first = fetch()
     assert first.status_code == 200
@@ -173,3 +178,16 @@ def test_cache_hits_and_revalidates_changed_posts(cache: str, replicas: tuple[Se
     store = replicas[0].store
     write(store, "post-9.md", POST.format(title="Fresh through the cache", day=9, body="New."))
     wait_for(lambda: b"Fresh through the cache" in fetch().content, timeout=15)
+
+
+def test_the_cache_refuses_one_reader_polling_too_hard_for_every_replica(cache: str) -> None:
+    def fetch(**headers: str) -> httpx.Response:
+        return httpx.get(cache + "atom.xml", headers={"User-Agent": "hammer/1.0", **headers}, timeout=5)
+
+    statuses = [fetch().status_code for _ in range(12)]  # in well under a minute
+    assert statuses[:10] == [200] * 10 and statuses[-1] == 429, statuses
+    refused = fetch()
+    assert refused.headers["retry-after"] == "60" and refused.headers["cache-control"] == "no-store"
+    etag = httpx.get(cache + "atom.xml", headers={"User-Agent": "other"}, timeout=5).headers["etag"]
+    assert fetch(**{"If-None-Match": etag}).status_code == 304  # asking with the ETag always works
+    assert httpx.get(cache, headers={"User-Agent": "hammer/1.0"}, timeout=5).status_code == 200  # pages
