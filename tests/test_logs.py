@@ -112,3 +112,14 @@ def test_a_closed_stream_loses_the_line_not_the_request() -> None:
     text.stream.close()
     log = AccessLog(text, delay=0)
     asyncio.run(write_then_wait(log, [scope()], 200, 0.01))  # no exception
+
+
+def test_a_token_in_the_query_never_reaches_the_log() -> None:
+    text = handler(TextFormatter())
+    log = AccessLog(text, delay=0)
+    query = b"token=s3cret-s3cret-s3cret&x=1"
+    asyncio.run(
+        write_then_wait(log, [scope(path="/stats/", raw_path=b"/stats/", query_string=query)], 200, 0.01)
+    )
+    line = text.stream.getvalue()
+    assert "s3cret" not in line and '"GET /stats/?token=-&x=1 HTTP/1.1" 200' in line

@@ -104,6 +104,9 @@ class ServerConfig:
     access_log: bool = True  # a line per request; off where a proxy in front already logs them
     max_connections: int = 0  # open at once; 0: what the open-file limit allows, up to 10,000
     header_timeout: int = 10  # seconds a connection has to send a request's headers
+    # The token /stats/ asks for (Bearer or ?token=); empty: there is no /stats/. Kept out
+    # of the repr, which may be logged.
+    stats_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -328,6 +331,20 @@ def _non_empty(name: str, value: str) -> None:
         raise ConfigError(f"{name}: expected a non-empty string")
 
 
+MIN_TOKEN = 16  # characters of server.stats_token
+
+
+def _token(name: str, value: str) -> None:
+    # Never shown in the message: it is a secret, and error lines end up in logs.
+    if value and len(value) < MIN_TOKEN:
+        raise ConfigError(
+            f"{name}: expected at least {MIN_TOKEN} characters (or empty for no /stats/), got {len(value)};"
+            " make one with: python -c 'import secrets; print(secrets.token_urlsafe())'"
+        )
+    if value and not all("!" <= c <= "~" for c in value):
+        raise ConfigError(f"{name}: expected printable ASCII without spaces (a token for a header or URL)")
+
+
 _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "site.title": _non_empty,
     "site.author": _non_empty,
@@ -355,4 +372,5 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "server.log_format": _one_of("text", "json"),
     "server.max_connections": _not_negative,
     "server.header_timeout": _positive,
+    "server.stats_token": _token,
 }

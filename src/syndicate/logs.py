@@ -13,6 +13,7 @@ import contextlib
 import errno
 import json
 import logging
+import re
 import sys
 import time
 from typing import TextIO
@@ -21,6 +22,9 @@ from urllib.parse import quote
 from starlette.types import Scope
 
 ACCESS_LOGGER = "syndicate.access"
+
+
+_SECRET = re.compile(rb"((?:^|&)token)=[^&]*")
 
 
 class _Clock:
@@ -148,7 +152,7 @@ class AccessLog:
         target = scope.get("raw_path") or quote(scope["path"]).encode()  # as sent: no control characters
         query = scope.get("query_string")
         if query:
-            target += b"?" + query
+            target += b"?" + _SECRET.sub(b"\\1=-", query)  # /stats/?token=: never in a log
         message = '{} - "{} {} HTTP/{}" {}'.format(
             f"{client[0]}:{client[1]}" if client else "-",
             scope["method"],

@@ -37,6 +37,7 @@ from syndicate.serve.metrics import CONTENT_TYPE, Metrics
 from syndicate.serve.polling import PollLimiter, client_address
 from syndicate.serve.readership import SAVE_EVERY, Readership
 from syndicate.serve.site import Site
+from syndicate.serve.stats import STATS_PATH, authorized, gather, render
 from syndicate.serve.websub import Publisher
 from syndicate.urls import absolute, first_page_alias
 
@@ -88,6 +89,7 @@ class SiteApp:
             routes=[
                 Route("/healthz", self._healthz, methods=["GET", "HEAD"]),
                 Route("/metrics", self._prometheus, methods=["GET", "HEAD"]),
+                Route(STATS_PATH, self._stats, methods=["GET", "HEAD"]),
                 Route("/{path:path}", self._elsewhere, methods=["GET", "HEAD"]),
             ],
             lifespan=self._lifespan,
@@ -147,7 +149,11 @@ class SiteApp:
         prepared = self._headers(build, scope["path"], resource)
         if resource.kind == "feed":
             conditional = if_none_match is not None or if_modified_since is not None
-            if await self._refused(scope, send, user_agent.decode("latin-1"), conditional, prepared.max_age):
+            retry = self._note_feed_request(
+                scope, user_agent.decode("latin-1"), conditional, prepared.max_age
+            )
+            if retry is not None:
+                await self._too_many(scope, send, prepared.max_age, retry)
                 return
         encoding = self._encoding(accept or b"", resource)
         tag = resource.etag_of(encoding)
@@ -165,11 +171,12 @@ class SiteApp:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
-    async def _refused(
-        self, scope: Scope, send: Send, user_agent: str, conditional: bool, max_age: int
-    ) -> bool:
-        """Note a feed request, and refuse it (429) if the client fetches the feed in full more
-        often than its max-age allows, past the allowance (see syndicate.serve.polling)."""
+    def _note_feed_request(
+        self, scope: Scope, user_agent: str, conditional: bool, max_age: int
+    ) -> int | None:
+        """Note a feed request; the seconds it must wait (Retry-After) if the client fetches the
+        feed in full more often than its max-age allows, past the allowance (see
+        syndicate.serve.polling), else None."""
         peer = scope.get("client")
         address = client_address(peer[0] if peer else None, scope["headers"], self._forwarded)
         path = scope["path"]
@@ -177,8 +184,9 @@ class SiteApp:
         if self._limiter is not None and not conditional:
             retry = self._limiter.refusal(f"{address}\0{user_agent}", path, max_age, time.monotonic())
         self.readership.note(path, address, user_agent, conditional, retry is not None, datetime.now(UTC))
-        if retry is None:
-            return False
+        return retry
+
+    async def _too_many(self, scope: Scope, send: Send, max_age: int, retry: int) -> None:
         body = (
             f"Too many requests: fetch this feed at most once every {max_age} seconds, or send"
             f" If-None-Match with its ETag (a 304 is never refused). Come back in {retry} seconds.\n"
@@ -192,7 +200,6 @@ class SiteApp:
         }
         await send({"type": "http.response.start", "status": 429, "headers": _encoded(headers)})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
-        return True
 
     def _encoding(self, accept: bytes, resource: Resource) -> str:
         if not resource.compressible:
@@ -273,6 +280,29 @@ class SiteApp:
     async def _prometheus(self, request: Request) -> Response:
         headers = {"cache-control": "no-store", **self._security(CONTENT_TYPE)}
         return Response(self.metrics.render(), headers=headers, media_type=CONTENT_TYPE)
+
+    async def _stats(self, request: Request) -> Response:
+        """The author's page of readers (syndicate.serve.stats): a 404 like any unknown path
+        without `server.stats_token`, a 401 without the token."""
+        token = self.site.config.server.stats_token
+        if not token:
+            return await self._elsewhere(request)
+        # A ?token= address must not leak through a Referer, a cache or a search engine.
+        headers = {
+            "cache-control": "no-store, private",
+            "referrer-policy": "no-referrer",
+            "x-robots-tag": "noindex",
+        }
+        if not authorized(request.headers.get("authorization"), request.query_params.get("token"), token):
+            headers["www-authenticate"] = 'Bearer realm="syndicate stats"'
+            headers.update(self._security("text/plain"))
+            return Response("Unauthorized\n", 401, headers=headers, media_type="text/plain")
+        body = await asyncio.to_thread(lambda: render(gather(self.readership.audience), self.site.config))
+        headers.update(self._security(HTML))
+        if request.method == "HEAD":
+            headers["content-length"] = str(len(body))
+            return Response(b"", headers=headers, media_type=HTML)
+        return Response(body, headers=headers, media_type=HTML)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
