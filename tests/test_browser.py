@@ -31,11 +31,14 @@ from playwright.sync_api import (
 )
 from serving import Server, free_port, launch, stop
 
+from syndicate.outputs.words import words_for
+
 TIMEOUT_MS = 15_000
 ARTIFACTS = REPO / "artifacts"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 PER_PAGE = 12
+WORDS = words_for("zh-CN")  # the example site's language, which its pages speak
 PUBLISHED = 34  # published posts in examples/site/content (drafts and the future post excluded)
 # As in the snapshots: 12 a page, newest first, "/" is page 1; /page/2/ the next 12, /page/3/ the last 10.
 PAGES = -(-PUBLISHED // PER_PAGE)
@@ -216,7 +219,7 @@ def titles(page: Page) -> list[str]:
 
 
 def pagination(page: Page) -> Locator:
-    return page.get_by_role("navigation", name="Pagination")
+    return page.get_by_role("navigation", name=WORDS.pagination)
 
 
 def overflowing(page: Page) -> list[str]:
@@ -310,12 +313,12 @@ def test_pagination_reaches_the_oldest_page_and_back(tab: Tab, server: Server) -
     front = titles(page)
     nav = pagination(page)
     items = [text.strip() for text in nav.locator("a, span").all_inner_texts()]
-    assert items == ["1", "2", "3", "Older"]  # the snapshots' "1 2", with this site's third page
+    assert items == ["1", "2", "3", WORDS.older]  # the snapshots' "1 2", with this site's third page
     expect(nav.locator('[aria-current="page"]')).to_have_text("1")
     expect(nav.get_by_role("link", name="1", exact=True)).to_have_count(0)
-    expect(nav.get_by_role("link", name="Newer")).to_have_count(0)
+    expect(nav.get_by_role("link", name=WORDS.newer)).to_have_count(0)
 
-    nav.get_by_role("link", name="Older").click()
+    nav.get_by_role("link", name=WORDS.older).click()
     expect(page).to_have_url(server.url + "page/2/")
     tab.settled()
     expect(entries(page)).to_have_count(PER_PAGE)
@@ -328,8 +331,8 @@ def test_pagination_reaches_the_oldest_page_and_back(tab: Tab, server: Server) -
     assert len(set(front + second + last)) == PUBLISHED, "an entry is missing or shown twice"
     nav = pagination(page)
     expect(nav.locator('[aria-current="page"]')).to_have_text(str(PAGES))
-    expect(nav.get_by_role("link", name="Older")).to_have_count(0)
-    expect(page).to_have_title(re.compile(rf"Page {PAGES}\b"))
+    expect(nav.get_by_role("link", name=WORDS.older)).to_have_count(0)
+    expect(page).to_have_title(re.compile(re.escape(WORDS.page.format(PAGES))))
 
     nav.get_by_role("link", name="1", exact=True).click()
     expect(page).to_have_url(server.url)
@@ -352,21 +355,21 @@ def test_older_and_newer_walk_every_page_both_ways(small_tab: Tab, small_server:
     down = {small_server.url: titles(page)}
     dates = page.locator("main article.entry time").evaluate_all("ts => ts.map(t => t.dateTime)")
     for number in range(2, SMALL_PAGES + 1):
-        pagination(page).get_by_role("link", name="Older").click()
+        pagination(page).get_by_role("link", name=WORDS.older).click()
         expect(page).to_have_url(f"{small_server.url}page/{number}/")
         small_tab.settled()
         expect(entries(page)).to_have_count(min(SMALL_PER_PAGE, PUBLISHED - SMALL_PER_PAGE * (number - 1)))
         expect(pagination(page).locator('[aria-current="page"]')).to_have_text(str(number))
         down[page.url] = titles(page)
         dates += page.locator("main article.entry time").evaluate_all("ts => ts.map(t => t.dateTime)")
-    expect(pagination(page).get_by_role("link", name="Older")).to_have_count(0)
+    expect(pagination(page).get_by_role("link", name=WORDS.older)).to_have_count(0)
     shown = [title for page_titles in down.values() for title in page_titles]
     assert len(shown) == len(set(shown)) == PUBLISHED, "an entry is missing or shown twice"
     assert dates == sorted(dates, reverse=True), "entries are not newest first across the pages"
 
     up = {page.url: titles(page)}
-    while pagination(page).get_by_role("link", name="Newer").count():
-        pagination(page).get_by_role("link", name="Newer").click()
+    while pagination(page).get_by_role("link", name=WORDS.newer).count():
+        pagination(page).get_by_role("link", name=WORDS.newer).click()
         small_tab.settled()
         up[page.url] = titles(page)
     assert list(up) == list(down)[::-1]
@@ -378,12 +381,12 @@ def test_the_pager_of_a_middle_page(small_tab: Tab, small_server: Server) -> Non
     small_tab.visit("page/4/")
     nav = pagination(page)
     items = [text.strip() for text in nav.locator("a, span").all_inner_texts()]
-    assert items == ["Newer", "1", "2", "3", "4", "5", "6", "…", "9", "Older"]
+    assert items == [WORDS.newer, "1", "2", "3", "4", "5", "6", "…", "9", WORDS.older]
     expect(nav.locator('[aria-current="page"]')).to_have_text("4")
     # The stylesheet's arrows are not part of the links' names.
     newer, older = (
-        nav.get_by_role("link", name="Newer", exact=True),
-        nav.get_by_role("link", name="Older", exact=True),
+        nav.get_by_role("link", name=WORDS.newer, exact=True),
+        nav.get_by_role("link", name=WORDS.older, exact=True),
     )
     expect(newer).to_have_attribute("rel", "prev")
     expect(newer).to_have_attribute("href", f"{small_server.url}page/3/")
@@ -413,7 +416,7 @@ def test_first_category_link_reaches_its_page(tab: Tab, server: Server) -> None:
     link.click()
     expect(page).to_have_url(href)
     tab.settled()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Category: {name}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(WORDS.category.format(name))
     assert entries(page).count() >= 1
     shown = [text.strip() for text in entries(page).locator(".meta .category").all_inner_texts()]
     assert shown and set(shown) == {name}, shown
@@ -432,7 +435,7 @@ def test_every_category_on_the_first_page_works(tab: Tab, server: Server) -> Non
         link.click()
         expect(page).to_have_url(href)
         tab.settled()
-        expect(page.get_by_role("heading", level=1)).to_have_text(f"Category: {name}")
+        expect(page.get_by_role("heading", level=1)).to_have_text(WORDS.category.format(name))
         shown = {t.strip() for t in entries(page).locator(".meta .category").all_inner_texts()}
         assert shown == {name}, (name, shown)
 

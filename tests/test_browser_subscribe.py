@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 from serving import Server
-from test_browser import DESKTOP, Tab, browser, open_tab, server  # noqa: F401 (fixtures)
+from test_browser import DESKTOP, WORDS, Tab, browser, open_tab, server  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -25,21 +25,21 @@ def tab(browser: Browser, server: Server) -> Iterator[Tab]:  # noqa: F811
 def test_the_copy_button_copies_the_feed_address(tab: Tab, server: Server) -> None:  # noqa: F811
     tab.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url.rstrip("/"))
     tab.visit("/")
-    tab.page.get_by_role("link", name="Subscribe").click()
+    tab.page.get_by_role("link", name=WORDS.subscribe, exact=True).click()
     tab.settled()
     assert tab.page.url == server.url + "subscribe/"
     button = tab.page.locator("#site button.copy").first
     expect(button).to_be_visible()
     button.click()
-    expect(button).to_have_text("Copied")
+    expect(button).to_have_text(WORDS.copied)
     assert tab.page.evaluate("navigator.clipboard.readText()") == server.url + "atom.xml"
-    expect(button).to_have_text("Copy", timeout=5_000)
+    expect(button).to_have_text(WORDS.copy, timeout=5_000)
     tab.check()
 
 
 def test_a_category_page_leads_to_its_own_feeds(tab: Tab, server: Server) -> None:  # noqa: F811
     tab.visit("/categories/nlp/")
-    tab.page.get_by_role("link", name="Subscribe").click()
+    tab.page.get_by_role("link", name=WORDS.subscribe, exact=True).click()
     tab.settled()
     first = tab.page.locator("main section").first
     expect(first.locator("code").first).to_have_text(server.url + "categories/nlp/atom.xml")

@@ -195,7 +195,9 @@ def test_excerpts_keep_the_placeholder_for_display_math(tmp_path: Path) -> None:
     assert render("Before $x_1$.\n\n$$\n\\sum_i x_i\n$$\n\nAfter.").excerpt == "Before x_1. [formula] After."
     config = make_config(tmp_path, language="zh-CN")
     config = dataclasses.replace(config, excerpt=dataclasses.replace(config.excerpt, length=20))
-    (entry,) = Renderer(config).entries([make_post("开始\n\n\\[\nx\n\\]\n\n结束")])
+    (entry,) = Renderer(config).entries(
+        [dataclasses.replace(make_post("开始\n\n\\[\nx\n\\]\n\n结束"), lang="zh-CN")]
+    )
     assert entry.excerpt == "开始 [公式] 结束"
     assert plain_text(html_of("a\n\n$$\nx\n$$\n\nb")) == "a b"  # MathML display math is left out too
 

@@ -30,7 +30,7 @@ def outputs_of(config: Config, cache: Path | None) -> list[Output]:
     pages = page_outputs(listings, config)
     listed = [output for output in pages if output.kind == "page"]
     site_files = [*static_outputs(), not_found_output()]
-    return [*pages, *feed_outputs(listings, config), *index_outputs(listings, listed), *site_files]
+    return [*pages, *feed_outputs(listings, config), *index_outputs(listings, listed, {}), *site_files]
 
 
 @pytest.fixture

@@ -389,7 +389,7 @@ def test_post_page_shows_title_dates_author_category_tags_and_full_html() -> Non
     times = [(t.text_content(), t.get("datetime")) for t in article.iter("time")]
     assert times == [("2026-01-06", "2026-01-06T08:30:00+00:00"), ("2026-02-03", "2026-02-03T09:00:00+00:00")]
     meta = article.xpath(".//p[@class='meta']")[0].text_content()
-    assert "Updated 2026-02-03" in " ".join(meta.split())
+    assert "更新于 2026-02-03" in " ".join(meta.split())  # a post in Chinese: the words are too
     assert "Ada" in meta
     assert article.xpath(".//a[@class='category']/@href") == [abs_url("/categories/强化学习/")]
     tags = [(a.text_content(), a.get("href")) for a in article.xpath(".//ul[@class='tags']//a")]

@@ -119,10 +119,11 @@ def test_renderer_renders_each_version_once(tmp_path: Path) -> None:
     assert renderer.rendered == 1
 
 
-def test_excerpt_uses_site_language_placeholders(tmp_path: Path) -> None:
+def test_excerpt_uses_the_posts_language_placeholders(tmp_path: Path) -> None:
     config = make_config(tmp_path, language="zh-CN")
     config = dataclasses.replace(config, excerpt=dataclasses.replace(config.excerpt, length=20))
-    (entry,) = Renderer(config).entries([make_post("开始\n\n```\ncode\n```\n\n$$\nx\n$$\n")])
+    post = dataclasses.replace(make_post("开始\n\n```\ncode\n```\n\n$$\nx\n$$\n"), lang="zh-CN")
+    (entry,) = Renderer(config).entries([post])
     assert entry.excerpt == "开始 [代码] [公式]"
 
 

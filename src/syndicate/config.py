@@ -50,12 +50,30 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class Placeholders:
+    """What stands for a code block and for display math in an excerpt; empty: not set."""
+
+    code: str = ""
+    formula: str = ""
+
+
+# (language tag in lower case, its placeholders), by tag: excerpt.placeholders.
+PlaceholderTable = tuple[tuple[str, Placeholders], ...]
+# Under what a site configures; a language with no entry of its own gets English's.
+DEFAULT_PLACEHOLDERS: dict[str, Placeholders] = {
+    "en": Placeholders("[code]", "[formula]"),
+    "zh": Placeholders("[代码]", "[公式]"),
+}
+
+
+@dataclass(frozen=True)
 class ExcerptConfig:
     length: int = 350
     ellipsis: str = "..."
-    # Empty means: chosen by site.language ([代码]/[公式] for Chinese).
+    # For posts in site.language (its primary subtag), ahead of `placeholders`; empty: unset.
     code_placeholder: str = ""
     math_placeholder: str = ""
+    placeholders: PlaceholderTable = ()
 
 
 @dataclass(frozen=True)
@@ -125,15 +143,50 @@ class Config:
 
     @property
     def code_placeholder(self) -> str:
-        return self.excerpt.code_placeholder or ("[代码]" if _is_chinese(self.site.language) else "[code]")
+        """The code placeholder of a post in the site's language."""
+        return self.placeholders_for(self.site.language).code
 
     @property
     def math_placeholder(self) -> str:
-        return self.excerpt.math_placeholder or ("[公式]" if _is_chinese(self.site.language) else "[formula]")
+        return self.placeholders_for(self.site.language).formula
+
+    def placeholders_for(self, language: str) -> Placeholders:
+        """The placeholders of a post in `language`, each found on its own: the site's
+        code_placeholder and math_placeholder for a post in its language (the same primary
+        subtag), else the entry of excerpt.placeholders, or of the defaults, for the longest
+        prefix of the post's tag (`zh-hant-tw`, `zh-hant`, `zh`), else English's."""
+        excerpt = self.excerpt
+        subtags = language_key(language).split("-")
+        prefixes = ["-".join(subtags[:end]) for end in range(len(subtags), 0, -1)]
+        table = dict(excerpt.placeholders)
+        found = [
+            entry
+            for key in [*prefixes, "en"]
+            for entry in (table.get(key), DEFAULT_PLACEHOLDERS.get(key))
+            if entry is not None
+        ]
+        if subtags[0] == language_key(self.site.language).split("-")[0]:
+            found.insert(0, Placeholders(excerpt.code_placeholder, excerpt.math_placeholder))
+        return Placeholders(
+            next(entry.code for entry in found if entry.code),
+            next(entry.formula for entry in found if entry.formula),
+        )
 
 
-def _is_chinese(language: str) -> bool:
-    return language.lower().split("-")[0] == "zh"
+# BCP 47's syntax as XML and Atom check it (RFC 3066's): subtags of letters and digits.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
+
+
+def language_tag(text: str) -> str | None:
+    """`text` as a BCP 47 tag, `_` taken for `-` (`zh_TW`, as locales write it); None if it
+    is not one (a post's `lang` may be any text)."""
+    tag = text.strip().replace("_", "-")
+    return tag if _LANGUAGE_TAG.fullmatch(tag) else None
+
+
+def language_key(text: str) -> str:
+    """What placeholders are looked up by: the tag in lower case (tags ignore case)."""
+    return text.strip().replace("_", "-").lower()
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -247,6 +300,14 @@ def _from_env(name: str, expected: Any, text: str) -> Any:
         raise ConfigError(f"{name}: expected true or false, got {text!r}")
     if _is_str_list(expected):
         return [item.strip() for item in text.split(",") if item.strip()]
+    if expected == PlaceholderTable:
+        try:
+            return tomllib.loads(f"table = {text}")["table"]
+        except tomllib.TOMLDecodeError:
+            example = '{ fr = { code = "[code]", formula = "[formule]" } }'
+            raise ConfigError(
+                f"{name}: expected a TOML inline table such as {example}, got {text!r}"
+            ) from None
     return text
 
 
@@ -259,6 +320,8 @@ def _check_type(name: str, expected: Any, value: Any) -> Any:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{name}: expected a list of strings, got {value!r}")
         return tuple(value)
+    if expected == PlaceholderTable:
+        return _placeholder_table(name, value)
     if expected is Path:
         if not isinstance(value, str | Path) or str(value) == "":
             raise ConfigError(f"{name}: expected a path, got {value!r}")
@@ -271,6 +334,29 @@ def _check_type(name: str, expected: Any, value: Any) -> Any:
     if not isinstance(value, expected):
         raise ConfigError(f"{name}: expected {_TYPE_NAMES.get(expected, expected)}, got {value!r}")
     return value
+
+
+def _placeholder_table(name: str, value: Any) -> PlaceholderTable:
+    """A table of language tags, each to a table of `code` and `formula` (either may be left
+    out), as a tuple sorted by tag in lower case."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name}: expected a table of language tags, got {value!r}")
+    entries: dict[str, Placeholders] = {}
+    for language, texts in value.items():
+        key = f"{name}.{language}"
+        if language_tag(language) is None:
+            raise ConfigError(f"{key}: expected a language tag such as 'zh' or 'zh-TW', got {language!r}")
+        if not isinstance(texts, dict):
+            raise ConfigError(f"{key}: expected a table of code and formula, got {texts!r}")
+        for field_name, text in texts.items():
+            if field_name not in ("code", "formula"):
+                raise ConfigError(f"{key}.{field_name}: unknown key (code, formula)")
+            if not isinstance(text, str):
+                raise ConfigError(f"{key}.{field_name}: expected a string, got {text!r}")
+        if language_key(language) in entries:
+            raise ConfigError(f"{key}: the same language as another entry (tags ignore case)")
+        entries[language_key(language)] = Placeholders(**texts)
+    return tuple(sorted(entries.items()))
 
 
 def _check_base_url(name: str, value: str) -> None:

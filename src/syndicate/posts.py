@@ -72,6 +72,8 @@ class Post:
     image: str | None = None  # as written: relative to the post's page, or absolute
     in_feeds: bool = True  # `feed: false` keeps it on the site and out of every feed and archive
     feed_content: str | None = None  # "full" or "summary" (`feed: ...`), else the site's feed.content
+    # Posts that share it are one text in several languages (`translation` in front matter).
+    translation: str | None = None
     # Unknown fields as written. Never shown: YAML aliases can make them enormous to print.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     size: int = 0  # bytes of the source file; store.read_body reads no more
@@ -102,7 +104,8 @@ class Post:
     @cached_property
     def _place(self) -> tuple[object, ...]:
         names = (self.category, self.tags, self.author, self.draft, self.in_feeds)
-        return (self.source, self.slug, self.id, self.newest_first, *names)
+        languages = (self.lang, self.translation)  # its listing, and the links to the others
+        return (self.source, self.slug, self.id, self.newest_first, *names, *languages)
 
     @cached_property
     def last_modified(self) -> datetime:

@@ -70,6 +70,10 @@ def author_path(slug: str) -> str:
     return f"/authors/{slug}/"
 
 
+def language_path(slug: str) -> str:
+    return f"/languages/{slug}/"
+
+
 def page_path(listing_path: str, number: int) -> str:
     """Page `number` (2 and up) of the listing rooted at `listing_path`, counted from the
     newest entries; page 1 is `listing_path` itself."""

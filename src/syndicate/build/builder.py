@@ -18,6 +18,7 @@ from syndicate.build.resource import OnDemand, Resource, Stored, etag_of, make_r
 from syndicate.caching.diskcache import DiskCache
 from syndicate.caching.fingerprint import code_fingerprint
 from syndicate.config import Config
+from syndicate.languages import translation_groups
 from syndicate.outputs.feeds import listing_feed_parts
 from syndicate.outputs.indexes import index_outputs
 from syndicate.outputs.listings import Collision, Listing, Listings, make_listings, replace_entries
@@ -33,6 +34,7 @@ from syndicate.outputs.pages import (
 from syndicate.posts import Entry, Post, Problem
 from syndicate.render.renderer import Renderer
 from syndicate.source.store import Asset, StoreResult
+from syndicate.urls import post_path
 from syndicate.workers.parallel import make_in_batches, worker_count
 
 
@@ -88,6 +90,8 @@ class Builder:
         self._workers = worker_count(config.build.workers)
         self._units: dict[_Name, _Unit] = {}  # what the last build made, by unit
         self._listed: tuple[list[Entry], Listings] | None = None  # the last entries, grouped
+        # Post page path -> every version of its text (syndicate.languages.translation_groups).
+        self._versions: dict[str, tuple[tuple[str, str], ...]] = {}
         self.made = 0  # resources the last build had to make (not those made on demand)
         # The published posts and images the last resources were made from, and what was made.
         self._last: tuple[_Inputs, _Made] | None = None
@@ -126,6 +130,11 @@ class Builder:
         last = self._listed
         entries = self.renderer.entries(list(published), store.root)
         edited = self._edited_in_place(entries, store.assets)
+        if edited is None:  # an edit in place keeps every post's translation, lang and slug
+            posts = [
+                (entry.post.translation, entry.post.lang, post_path(entry.post.slug)) for entry in entries
+            ]
+            self._versions = translation_groups(posts)
         units: dict[_Name, _Unit] = {}
         changed: list[_Name] = []  # units whose outputs were listed again: resources to find
         if last is not None and edited is not None:
@@ -147,7 +156,8 @@ class Builder:
         self._listed = (entries, listings)
         # The indexes name every listing and page, so they are listed again every time.
         pages = [output for unit in units.values() for output in unit.outputs if output.kind == "page"]
-        self._list(units, changed, ("indexes", ""), (), partial(index_outputs, listings, pages))
+        indexes = partial(index_outputs, listings, pages, self._versions)
+        self._list(units, changed, ("indexes", ""), (), indexes)
         if edited is None:
             # Ours, then the store's images: a favicon.svg of the store never replaces ours.
             self._list(units, changed, ("static", ""), (), _site_files)
@@ -216,8 +226,9 @@ class Builder:
         category: Listing | None,
     ) -> None:
         has_authors = bool(listings.authors)
-        inputs = (entry, category.name if category else None, has_authors)
-        make = partial(_post_outputs, entry, category, has_authors)
+        versions = self._versions.get(post_path(entry.post.slug), ())
+        inputs = (entry, category.name if category else None, has_authors, versions)
+        make = partial(_post_outputs, entry, category, has_authors, versions)
         self._list(units, changed, ("post", entry.post.slug), inputs, make)
 
     def _list(
@@ -356,8 +367,10 @@ def _problem_order(problem: Problem) -> tuple[str, int, str]:
     return (problem.path, problem.line, problem.message)
 
 
-def _post_outputs(entry: Entry, category: Listing | None, has_author_pages: bool) -> list[Output]:
-    return [post_page_output(entry, category, has_author_pages)]
+def _post_outputs(
+    entry: Entry, category: Listing | None, has_author_pages: bool, versions: tuple[tuple[str, str], ...]
+) -> list[Output]:
+    return [post_page_output(entry, category, has_author_pages, versions)]
 
 
 def make_build(store: StoreResult, config: Config, now: datetime) -> Build:

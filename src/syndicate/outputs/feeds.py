@@ -22,7 +22,8 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from syndicate.config import Config
+from syndicate.config import Config, language_key, language_tag
+from syndicate.languages import language_name
 from syndicate.outputs.listings import Listing, Listings
 from syndicate.outputs.output import Kind, Output, Part, posting_interval
 from syndicate.posts import Entry, Post
@@ -49,13 +50,19 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # What an empty feed says it was updated: fixed, so that its bytes are too.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Listings whose whole history is published as RFC 5005 archives.
-ARCHIVED = ("site", "category")
+ARCHIVED = ("site", "category", "language")
 ATOM_NS = "http://www.w3.org/2005/Atom"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 _LISTING_SUBTITLES = {
-    "en": {"category": "Posts in the category {}", "tag": "Posts tagged {}", "author": "Posts by {}"},
-    "zh": {"category": "分类：{}", "tag": "标签：{}", "author": "作者：{}"},
+    "en": {
+        "category": "Posts in the category {}",
+        "tag": "Posts tagged {}",
+        "author": "Posts by {}",
+        "language": "Posts in {}",
+    },
+    "zh": {"category": "分类：{}", "tag": "标签：{}", "author": "作者：{}", "language": "语言：{}"},
 }
 
 
@@ -297,6 +304,7 @@ def _generator(document: _Document, config: Config) -> Any:
         instant = entry.post.last_modified.isoformat()
         fe.history.zeros = written.get(instant, 0)
         written[instant] = fe.history.zeros + 1
+        fe.history.lang = _entry_language(entry.post, fg.language())
     return fg
 
 
@@ -328,16 +336,29 @@ _RFC3339 = re.compile(r"(.+T\d\d:\d\d:\d\d)(\.\d+)?(.*)")
 class _EntryHistoryExtension(BaseEntryExtension):  # type: ignore[misc]
     """Posts that share a date are written with as many more zeros of a second as earlier
     entries of the feed have that date already: the same instant, in a form validators do
-    not take for a duplicate (they compare the text of atom:updated)."""
+    not take for a duplicate (they compare the text of atom:updated). Also the entry's
+    xml:lang, which feedgen has no setting for."""
 
     zeros = 0
+    lang: str | None = None
 
     def extend_atom(self, entry: Any) -> Any:
         updated = entry.find("updated")  # feedgen makes entries outside any namespace
         if self.zeros and updated is not None:
             whole, fraction, offset = _RFC3339.fullmatch(updated.text).groups()  # type: ignore[union-attr]
             updated.text = whole + (fraction or ".") + "0" * self.zeros + offset
+        if self.lang is not None:
+            entry.set(XML_LANG, self.lang)
         return entry
+
+
+def _entry_language(post: Post, feed_language: str | None) -> str | None:
+    """The post's language as an Atom entry's xml:lang: only where it is not the feed's,
+    which the entry inherits, and only where `lang` is a language tag at all."""
+    tag = language_tag(post.lang)
+    if tag is None or language_key(tag) == language_key(feed_language or ""):
+        return None
+    return _clean(tag)
 
 
 def _add_entry(fg: Any, entry: Entry, config: Config, summary: str, full_content: bool) -> Any:
@@ -390,7 +411,9 @@ def _json_item(entry: Entry, config: Config, full_content: bool) -> dict[str, An
     if author:
         item["authors"] = [{"name": author}]
     item["tags"] = list(dict.fromkeys(category["term"] for category in _categories(post, config)))
-    item["language"] = _clean(post.lang)
+    tag = language_tag(post.lang)
+    if tag is not None:
+        item["language"] = _clean(tag)
     return item
 
 
@@ -403,7 +426,8 @@ def _subtitle(listing: Listing, config: Config) -> str:
         return _clean(config.site.subtitle)
     language = config.site.language.lower().split("-")[0]
     template = _LISTING_SUBTITLES.get(language, _LISTING_SUBTITLES["en"])[listing.kind]
-    return _clean(template.format(listing.name))
+    name = language_name(listing.name) if listing.kind == "language" else listing.name
+    return _clean(template.format(name))
 
 
 def _categories(post: Post, config: Config) -> tuple[dict[str, str], ...]:

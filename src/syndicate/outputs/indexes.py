@@ -3,7 +3,7 @@ categories at once), every page in a sitemap, and robots.txt pointing at it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -22,14 +22,19 @@ ROBOTS_PATH = "/robots.txt"
 SITEMAP_LIMIT = 50_000
 _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _SITEMAP_TYPE = "application/xml; charset=utf-8"
-_GROUPS = (("categories", "Categories"), ("tags", "Tags"), ("authors", "Authors"))
+_XHTML_NS = "http://www.w3.org/1999/xhtml"  # sitemaps' xhtml:link, for a page's translations
+_GROUPS = (("categories", "Categories"), ("tags", "Tags"), ("authors", "Authors"), ("languages", "Languages"))
 
-_Page = tuple[str, datetime | None]  # a page's path and when it last changed
+# A page's path, when it last changed, and its versions in other languages, itself among
+# them, as (language tag, path): none unless it has translations.
+_Page = tuple[str, datetime | None, tuple[tuple[str, str], ...]]
+_Versions = Mapping[str, tuple[tuple[str, str], ...]]
 
 
-def index_outputs(listings: Listings, pages: Sequence[Output]) -> list[Output]:
-    """`pages` are the pages the sitemap lists (outputs of kind "page")."""
-    listed = [(page.path, page.last_modified) for page in pages]
+def index_outputs(listings: Listings, pages: Sequence[Output], versions: _Versions) -> list[Output]:
+    """`pages` are the pages the sitemap lists (outputs of kind "page"); `versions`, by
+    page path, those that have translations (syndicate.languages.translation_groups)."""
+    listed = [(page.path, page.last_modified, versions.get(page.path, ())) for page in pages]
     return [
         # The listings by name only: what the OPML shows, and no entry kept alive.
         Output("index", OPML_PATH, "text/x-opml; charset=utf-8", None, opml, (listings.named(),)),
@@ -46,8 +51,8 @@ def _sitemap_outputs(pages: list[_Page]) -> list[Output]:
     for number, start in enumerate(range(0, len(pages), SITEMAP_LIMIT), 1):
         chunk = tuple(pages[start : start + SITEMAP_LIMIT])
         path = f"/sitemap-{number}.xml"
-        modified = max((when for _, when in chunk if when is not None), default=None)
-        parts.append((path, modified))
+        modified = max((when for _, when, _ in chunk if when is not None), default=None)
+        parts.append((path, modified, ()))
         outputs.append(Output("index", path, _SITEMAP_TYPE, None, sitemap, (chunk,)))
     index = Output("index", SITEMAP_PATH, _SITEMAP_TYPE, None, sitemap_index, (tuple(parts),))
     return [index, *outputs]
@@ -92,10 +97,12 @@ def sitemap_index(parts: Sequence[_Page], config: Config) -> bytes:
 
 
 def _sitemap(root_name: str, item_name: str, items: Sequence[_Page], config: Config) -> bytes:
-    root = etree.Element(root_name, nsmap={None: _SITEMAP_NS})
+    translated = any(versions for _, _, versions in items)
+    nsmap = {None: _SITEMAP_NS, "xhtml": _XHTML_NS} if translated else {None: _SITEMAP_NS}
+    root = etree.Element(root_name, nsmap=nsmap)
     item_tag, loc_tag, lastmod_tag = (f"{{{_SITEMAP_NS}}}{name}" for name in (item_name, "loc", "lastmod"))
     stamps: dict[datetime, str] = {}  # many pages share a date
-    for path, modified in items:
+    for path, modified, versions in items:
         item = etree.SubElement(root, item_tag)
         etree.SubElement(item, loc_tag).text = absolute(config.site.base_url, path)
         if modified is not None:
@@ -103,6 +110,9 @@ def _sitemap(root_name: str, item_name: str, items: Sequence[_Page], config: Con
             if stamp is None:
                 stamp = stamps[modified] = modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             etree.SubElement(item, lastmod_tag).text = stamp
+        for tag, page in versions:
+            href = absolute(config.site.base_url, page)
+            etree.SubElement(item, f"{{{_XHTML_NS}}}link", rel="alternate", hreflang=tag, href=href)
     return _xml(root)
 
 

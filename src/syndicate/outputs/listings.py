@@ -4,17 +4,17 @@ each category and each tag."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Literal
 
 from syndicate.posts import Entry
-from syndicate.urls import author_path, category_path, slugify, tag_path
+from syndicate.urls import author_path, category_path, language_path, slugify, tag_path
 
-Kind = Literal["site", "category", "tag", "author"]
+Kind = Literal["site", "category", "tag", "author", "language"]
 Collision = tuple[Kind, str, tuple[str, ...]]  # (kind, slug, the names sharing it)
-_PATHS = {"category": category_path, "tag": tag_path, "author": author_path}
+_PATHS = {"category": category_path, "tag": tag_path, "author": author_path, "language": language_path}
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,11 @@ class Listings:
     # Names that share a slug, e.g. ("category", "ai", ("AI", "ai")): merged into one listing,
     # and reported by `check`.
     collisions: tuple[Collision, ...]
+    # Sorted by slug, the language tag in lower case; none unless posts are in several.
+    languages: tuple[Listing, ...] = ()
 
     def all(self) -> tuple[Listing, ...]:
-        return (self.site, *self.categories, *self.tags, *self.authors)
+        return (self.site, *self.categories, *self.tags, *self.authors, *self.languages)
 
     def named(self) -> Listings:
         """Every listing without its entries (see Listing.named)."""
@@ -60,6 +62,7 @@ class Listings:
             categories=tuple(listing.named() for listing in self.categories),
             tags=tuple(listing.named() for listing in self.tags),
             authors=tuple(listing.named() for listing in self.authors),
+            languages=tuple(listing.named() for listing in self.languages),
         )
 
 
@@ -72,12 +75,16 @@ def make_listings(entries: Sequence[Entry]) -> Listings:
     authors, author_collisions = _group("author", ((e, [e.post.author]) for e in entries))
     if len(authors) < 2:
         authors, author_collisions = (), ()
+    languages, _ = _group("language", ((e, [e.post.lang]) for e in entries), slug=str.lower)
+    if len(languages) < 2:
+        languages = ()
     return Listings(
         site=Listing("site", "", "", "/", tuple(entries)),
         categories=categories,
         tags=tags,
         authors=authors,
         collisions=category_collisions + tag_collisions + author_collisions,
+        languages=languages,
     )
 
 
@@ -96,35 +103,37 @@ def replace_entries(listings: Listings, new: Sequence[Entry]) -> Listings:
     categories = {slugify(post.category) for post in posts if post.category}
     tags = {slugify(tag) for post in posts for tag in post.tags}
     authors = {slugify(post.author) for post in posts}
+    languages = {post.lang.lower() for post in posts}
     return replace(
         listings,
         site=update(listings.site),
         categories=tuple(update(x) if x.slug in categories else x for x in listings.categories),
         tags=tuple(update(x) if x.slug in tags else x for x in listings.tags),
         authors=tuple(update(x) if x.slug in authors else x for x in listings.authors),
+        languages=tuple(update(x) if x.slug in languages else x for x in listings.languages),
     )
 
 
 def _group(
-    kind: Literal["category", "tag", "author"], tagged: Iterable[tuple[Entry, list[str]]]
+    kind: Literal["category", "tag", "author", "language"],
+    tagged: Iterable[tuple[Entry, list[str]]],
+    slug: Callable[[str], str] = slugify,
 ) -> tuple[tuple[Listing, ...], tuple[Collision, ...]]:
     members: dict[str, list[Entry]] = defaultdict(list)
     names: dict[str, set[str]] = defaultdict(set)
     for entry, labels in tagged:
         for label in labels:
-            slug = slugify(label)
-            if not slug:
+            key = slug(label)
+            if not key:
                 continue
-            if not members[slug] or members[slug][-1] is not entry:
-                members[slug].append(entry)
-            names[slug].add(label)
+            if not members[key] or members[key][-1] is not entry:
+                members[key].append(entry)
+            names[key].add(label)
     path = _PATHS[kind]
     listings = tuple(
         # The smallest spelling names a merged listing, so the choice is deterministic.
-        Listing(kind, min(names[slug]), slug, path(slug), tuple(members[slug]))
-        for slug in sorted(members)
+        Listing(kind, min(names[key]), key, path(key), tuple(members[key]))
+        for key in sorted(members)
     )
-    collisions = tuple(
-        (kind, slug, tuple(sorted(names[slug]))) for slug in sorted(names) if len(names[slug]) > 1
-    )
+    collisions = tuple((kind, key, tuple(sorted(names[key]))) for key in sorted(names) if len(names[key]) > 1)
     return listings, collisions

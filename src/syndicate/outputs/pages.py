@@ -22,9 +22,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from syndicate import urls
 from syndicate.config import Config
+from syndicate.languages import language_name
 from syndicate.outputs.feeds import feed_title
 from syndicate.outputs.listings import Listing, Listings
 from syndicate.outputs.output import Output, Part
+from syndicate.outputs.words import words_for
 from syndicate.posts import Entry
 
 _STYLESHEET_PATH = "/style.css"
@@ -152,9 +154,16 @@ def _category_of(entry: Entry, categories: dict[str, Listing]) -> Listing | None
     return categories.get(urls.slugify(category)) if category else None
 
 
-def post_page_output(entry: Entry, category: Listing | None, has_author_pages: bool) -> Output:
+def post_page_output(
+    entry: Entry,
+    category: Listing | None,
+    has_author_pages: bool,
+    versions: tuple[tuple[str, str], ...] = (),
+) -> Output:
+    """`versions`: every version of the post's text, itself included, as (language tag,
+    page path), when it has translations (see syndicate.languages.translation_groups)."""
     path = urls.post_path(entry.post.slug)
-    made_from = (entry, path, category.named() if category else None, has_author_pages)
+    made_from = (entry, path, category.named() if category else None, has_author_pages, versions)
     return Output("page", path, HTML, entry.post.last_modified, _post_page, made_from)
 
 
@@ -193,7 +202,12 @@ def not_found_page(config: Config) -> bytes:
     """The HTML 404 page, in the same layout as every other page."""
     return _render(
         "not_found.html",
-        **_layout(config, title=f"Not found · {config.site.title}", path=None, subscribe="/"),
+        **_layout(
+            config,
+            title=f"{words_for(config.site.language).not_found} · {config.site.title}",
+            path=None,
+            subscribe="/",
+        ),
         feeds=(_feeds(_site_listing(), config),),
         lang=config.site.language,
     )
@@ -224,7 +238,9 @@ def _environment() -> Environment:
 
 
 def _render(template: str, **context: Any) -> bytes:
-    return _environment().get_template(template).render(**context).encode("utf-8")
+    """The template filled in, with the words of the page's language (`lang`) as `t`."""
+    words = words_for(context["lang"])
+    return _environment().get_template(template).render(t=words, **context).encode("utf-8")
 
 
 # Page numbers a pager shows on either side of the current page, besides the first and last.
@@ -286,26 +302,41 @@ def _page_path(listing: Listing, number: int) -> str:
 def _listing_page(
     listing: Listing, chunk: tuple[Entry, ...], number: int, total: int, config: Config
 ) -> bytes:
-    heading = _heading(listing, config)
+    lang = _language_of(listing, config)
+    heading = _heading(listing, config, lang)
     title_parts = [heading] if listing.kind != "site" else []
     if number != 1:
-        title_parts.append(f"Page {number}")
+        title_parts.append(words_for(lang).page.format(number))
     title = " · ".join([*title_parts, config.site.title])
     return _render(
         "listing.html",
         **_layout(config, title=title, path=_page_path(listing, number), subscribe=listing.path),
         feeds=(_feeds(listing, config),),
-        lang=config.site.language,
+        lang=lang,
         heading=heading,
         items=tuple(_item(entry, config, config.tz) for entry in chunk),
         pager=_pager(listing, number, total, config) if total > 1 else None,
     )
 
 
+@dataclass(frozen=True)
+class _Version:
+    tag: str  # BCP 47
+    name: str  # the language's own name for itself
+    href: str
+    current: bool  # the page's own
+
+
 def _post_page(
-    entry: Entry, path: str, category: Listing | None, has_author_pages: bool, config: Config
+    entry: Entry,
+    path: str,
+    category: Listing | None,
+    has_author_pages: bool,
+    versions: tuple[tuple[str, str], ...],
+    config: Config,
 ) -> bytes:
     post = entry.post
+    base = config.site.base_url
     feeds = [_feeds(_site_listing(), config)]
     if category is not None:
         feeds.append(_feeds(category, config))
@@ -327,6 +358,10 @@ def _post_page(
         image=_cover(entry),
         category=_category(post.category, config) if post.category else None,
         tags=tuple(_link(tag, urls.tag_path, config) for tag in post.tags),
+        versions=tuple(
+            _Version(tag, language_name(tag), urls.absolute(base, page), page == path)
+            for tag, page in versions
+        ),
         html=entry.html,
     )
 
@@ -392,14 +427,20 @@ def _categories(entries: tuple[Entry, ...]) -> tuple[_Category, ...]:
 def _subscribe_page(listing: Listing, categories: tuple[_Category, ...], config: Config) -> bytes:
     shown = [listing] if listing.kind == "site" else [listing, _site_listing()]
     path = subscribe_path(listing.path)
-    heading = "Subscribe" if listing.kind == "site" else f"Subscribe · {_heading(listing, config)}"
+    lang = _language_of(listing, config)
+    words = words_for(lang)
+    heading = (
+        words.subscribe
+        if listing.kind == "site"
+        else words.subscribe_to.format(_heading(listing, config, lang))
+    )
     base = config.site.base_url
     opml = urls.absolute(base, "/feeds.opml")
     return _render(
         "subscribe.html",
         **_layout(config, title=f"{heading} · {config.site.title}", path=path, subscribe=listing.path),
         feeds=tuple(_feeds(shown_listing, config) for shown_listing in shown),
-        lang=config.site.language,
+        lang=lang,
         heading=heading,
         script=urls.absolute(base, _SCRIPT_PATH),
         subscriptions=tuple(_subscription(shown_listing, config) for shown_listing in shown),
@@ -425,14 +466,22 @@ def _site_listing() -> Listing:
     return Listing("site", "", "", "/", ())
 
 
-def _heading(listing: Listing, config: Config) -> str:
+def _heading(listing: Listing, config: Config, lang: str) -> str:
+    words = words_for(lang)
     if listing.kind == "category":
-        return f"Category: {listing.name}"
+        return words.category.format(listing.name)
     if listing.kind == "tag":
-        return f"Tag: {listing.name}"
+        return words.tag.format(listing.name)
     if listing.kind == "author":
-        return f"Author: {listing.name}"
+        return words.author.format(listing.name)
+    if listing.kind == "language":
+        return words.language.format(language_name(listing.name))
     return config.page.heading
+
+
+def _language_of(listing: Listing, config: Config) -> str:
+    """The language a listing's pages are in: a language listing's own, else the site's."""
+    return listing.name if listing.kind == "language" else config.site.language
 
 
 def _feeds(listing: Listing, config: Config) -> _Feeds:

@@ -192,13 +192,9 @@ class Renderer:
 
     def __init__(self, config: Config, cache_dir: Path | None = None) -> None:
         self._base_url = config.site.base_url
-        self._excerpt = ExcerptSettings(
-            config.excerpt.length,
-            config.excerpt.ellipsis,
-            config.code_placeholder,
-            config.math_placeholder,
-        )
-        self._fingerprint = _fingerprint(self._excerpt)
+        self._config = config
+        # By a post's `lang`: its excerpt's settings, and the fingerprint its render key has.
+        self._excerpts: dict[str, tuple[ExcerptSettings, str]] = {}
         self._entries: dict[tuple[str, str], tuple[Entry, str]] = {}  # post version -> (entry, render key)
         self._disk = DiskCache(cache_dir, "rendered") if cache_dir is not None else None
         self.rendered = 0  # how many posts the last entries() call rendered, or tried to
@@ -289,7 +285,9 @@ class Renderer:
             if key in self.failed:
                 continue
             content = (
-                html[key] if key in html else StoredHtml(self._disk, key, post, url, root, self._excerpt)
+                html[key]
+                if key in html
+                else StoredHtml(self._disk, key, post, url, root, self._excerpt_of(post)[0])
             )
             entry = Entry(post, url, content, excerpts[key], _image_url(post.image, url))
             entries[post.version] = (entry, key)
@@ -303,12 +301,26 @@ class Renderer:
             self.warned.pop(key, None)
 
     def _key(self, post: Post, url: str) -> str:
-        return hashlib.sha256(f"{self._fingerprint}\0{post.digest}\0{url}".encode()).hexdigest()
+        fingerprint = self._excerpt_of(post)[1]
+        return hashlib.sha256(f"{fingerprint}\0{post.digest}\0{url}".encode()).hexdigest()
+
+    def _excerpt_of(self, post: Post) -> tuple[ExcerptSettings, str]:
+        """The excerpt settings of the post's language, and their fingerprint: a post is
+        rendered again when its own placeholders change, never when another language's do."""
+        known = self._excerpts.get(post.lang)
+        if known is None:
+            excerpt = self._config.excerpt
+            placeholders = self._config.placeholders_for(post.lang)
+            settings = ExcerptSettings(
+                excerpt.length, excerpt.ellipsis, placeholders.code, placeholders.formula
+            )
+            known = self._excerpts[post.lang] = (settings, _fingerprint(settings))
+        return known
 
     def _render_all(self, todo: dict[str, tuple[Post, str]], root: Path | None) -> Iterator[list[_Kept]]:
         """Each post rendered, a chunk at a time, each chunk written to the disk cache by the
         worker that rendered it; a post that took too long, as a RenderFailed."""
-        jobs = [(key, (post, root, url, self._excerpt)) for key, (post, url) in todo.items()]
+        jobs = [(key, (post, root, url, self._excerpt_of(post)[0])) for key, (post, url) in todo.items()]
         if not jobs:
             return
         workers = 1 if len(jobs) < _PARALLEL_FROM else self._workers
@@ -427,5 +439,5 @@ def _render_keyed(keyed: tuple[str, _Job]) -> _Kept:
 
 def _fingerprint(excerpt: ExcerptSettings) -> str:
     """What every rendered post depends on besides itself and its URL: the code and the
-    excerpt's settings."""
+    excerpt's settings of its language."""
     return f"{code_fingerprint()}|{excerpt!r}"

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from syndicate.config import StoreConfig
+from syndicate.languages import canonical_tag
 from syndicate.posts import Post, Problem, failure
 from syndicate.source.fieldcheck import in_whole_minutes, odd_offset, out_of_range, shown, unfit_value
 from syndicate.source.nesting import markdown_too_deep, toml_too_deep, yaml_too_deep
@@ -37,6 +38,7 @@ KNOWN_FIELDS = frozenset(
         "lang",
         "image",
         "feed",
+        "translation",
     }
 )
 
@@ -316,10 +318,11 @@ def _make_post(
         author=sys.intern(_text(fields, "author") or author),
         summary=_text(fields, "summary"),
         draft=_bool(fields, "draft"),
-        lang=_text(fields, "lang") or language,
+        lang=canonical_tag(_text(fields, "lang") or language),
         image=_text(fields, "image"),
         in_feeds=in_feeds,
         feed_content=feed_content,
+        translation=_text(fields, "translation"),
         body=body,
         digest=hashlib.sha256(data).hexdigest(),
         size=len(data),

@@ -1,0 +1,57 @@
+"""Languages as posts name them: BCP 47 tags (`zh-CN`, `en`), and the names a reader knows
+them by, in their own language."""
+
+from __future__ import annotations
+
+# By primary subtag; a tag not here is shown as it is written.
+_NAMES = {
+    "ar": "العربية",
+    "de": "Deutsch",
+    "en": "English",
+    "es": "Español",
+    "fr": "Français",
+    "it": "Italiano",
+    "ja": "日本語",
+    "ko": "한국어",
+    "nl": "Nederlands",
+    "pt": "Português",
+    "ru": "Русский",
+    "zh": "中文",
+}
+
+
+def canonical_tag(tag: str) -> str:
+    """A BCP 47 tag in its usual case: `zh-CN`, `zh-Hans`, `en`, `sr-Latn-RS` (and `zh-TW`
+    for the `zh_TW` of locale names)."""
+    first, *rest = tag.replace("_", "-").split("-")
+    parts = [first.lower()]
+    for part in rest:
+        if len(part) == 2:  # a region
+            parts.append(part.upper())
+        elif len(part) == 4 and part.isalpha():  # a script
+            parts.append(part.title())
+        else:
+            parts.append(part.lower())
+    return "-".join(parts)
+
+
+def language_name(tag: str) -> str:
+    """`中文` for `zh-CN`, `English` for `en`: the language's own name for itself."""
+    return _NAMES.get(tag.split("-")[0].lower(), tag)
+
+
+def translation_groups(posts: list[tuple[str | None, str, str]]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """For each page path of a post that has translations, every version of the text as
+    (language tag, page path), itself included, by tag then path. `posts` are (translation,
+    language tag, page path) of the published posts; a translation of one post is none."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for translation, tag, path in posts:
+        if translation is not None:
+            groups.setdefault(translation, []).append((tag, path))
+    alternates: dict[str, tuple[tuple[str, str], ...]] = {}
+    for members in groups.values():
+        if len(members) > 1:
+            versions = tuple(sorted(members))
+            for _, path in versions:
+                alternates[path] = versions
+    return alternates
