@@ -140,3 +140,15 @@ def test_a_translation_added_on_a_rebuild_is_a_fresh_build(store: Path) -> None:
     assert [p for p in fresh.resources if rebuilt.resources[p].body != fresh.resources[p].body] == []
     assert b'hreflang="en"' in fresh.resources["/posts/zh-2/"].body
     assert isinstance(config.site, SiteConfig)
+
+
+def test_the_subscribe_page_leads_to_each_languages_feeds(site: Build) -> None:
+    page = lxml.html.document_fromstring(site.resources["/subscribe/"].body)
+    links = page.xpath("//section[@id='languages']//a")
+    assert [(a.text_content(), a.get("href")) for a in links] == [
+        ("English", BASE + "languages/en/subscribe/"),
+        ("中文", BASE + "languages/zh-cn/subscribe/"),
+    ]
+    english = lxml.html.document_fromstring(site.resources["/languages/en/subscribe/"].body)
+    assert english.get("lang") == "en" and "Subscribe" in english.xpath("string(//main/h1)")
+    assert BASE + "languages/en/atom.xml" in english.xpath("//code[@class='feed-url']/text()")

@@ -401,14 +401,27 @@ def _subscribe_part(listing: Listing) -> Part:
     """The listing's subscribe page: its feeds, the site's and the OPML list. Made from the
     listing's name alone (and, for the site, the names of its categories), so it is remade
     only when those change."""
-    categories = _categories(listing.entries) if listing.kind == "site" else ()
-    made_from = (listing.named(), categories)
+    site = listing.kind == "site"
+    categories = _categories(listing.entries) if site else ()
+    languages = _languages(listing.entries) if site else ()
+    made_from = (listing.named(), categories, languages)
     return Part("subscribe", made_from, partial(_subscribe_outputs, *made_from))
 
 
-def _subscribe_outputs(listing: Listing, categories: tuple[_Category, ...]) -> list[Output]:
+def _subscribe_outputs(
+    listing: Listing, categories: tuple[_Category, ...], languages: tuple[_Category, ...]
+) -> list[Output]:
     path = subscribe_path(listing.path)
-    return [Output("page", path, HTML, None, _subscribe_page, (listing, categories))]
+    return [Output("page", path, HTML, None, _subscribe_page, (listing, categories, languages))]
+
+
+def _languages(entries: tuple[Entry, ...]) -> tuple[_Category, ...]:
+    """The languages of the site's entries, as (name, listing path), when there are several
+    (as make_listings has a listing for each then)."""
+    tags = {entry.post.lang.lower(): entry.post.lang for entry in entries}
+    if len(tags) < 2:
+        return ()
+    return tuple((language_name(tags[slug]), urls.language_path(slug)) for slug in sorted(tags))
 
 
 def _categories(entries: tuple[Entry, ...]) -> tuple[_Category, ...]:
@@ -424,7 +437,9 @@ def _categories(entries: tuple[Entry, ...]) -> tuple[_Category, ...]:
     return tuple((names[slug], urls.category_path(slug)) for slug in sorted(names))
 
 
-def _subscribe_page(listing: Listing, categories: tuple[_Category, ...], config: Config) -> bytes:
+def _subscribe_page(
+    listing: Listing, categories: tuple[_Category, ...], languages: tuple[_Category, ...], config: Config
+) -> bytes:
     shown = [listing] if listing.kind == "site" else [listing, _site_listing()]
     path = subscribe_path(listing.path)
     lang = _language_of(listing, config)
@@ -448,6 +463,9 @@ def _subscribe_page(listing: Listing, categories: tuple[_Category, ...], config:
         categories=tuple(
             _Link(name, urls.absolute(base, subscribe_path(listing_path)))
             for name, listing_path in categories
+        ),
+        languages=tuple(
+            _Link(name, urls.absolute(base, subscribe_path(listing_path))) for name, listing_path in languages
         ),
     )
 

@@ -34,6 +34,7 @@ class Words:
     every_feed: str
     what_opml_is: str
     one_category: str
+    one_language: str
 
 
 ENGLISH = Words(
@@ -70,6 +71,7 @@ ENGLISH = Words(
         " readers import one (look for Import or OPML)."
     ),
     one_category="One category",
+    one_language="One language",
 )
 
 CHINESE = Words(
@@ -104,6 +106,7 @@ CHINESE = Words(
         "OPML 文件列出本站的所有订阅源，包括每个分类和标签；多数订阅器都能导入（找“导入”或“OPML”）。"
     ),
     one_category="单个分类",
+    one_language="单一语言",
 )
 
 _BY_LANGUAGE = {"en": ENGLISH, "zh": CHINESE}
