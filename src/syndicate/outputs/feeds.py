@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache, partial
+from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -106,7 +107,7 @@ def listing_feed_parts(listing: Listing, config: Config) -> list[Part]:
     size = config.feed.limit
     complete = _archive_count(listing, config)
     newest = _newest(listing, config)
-    oldest_first = listing.fed[::-1]
+    oldest_first = listing.fed[::-1] if complete else ()
     listing = listing.named()
     subscriptions = partial(_subscription_documents, listing, newest, complete, config)
     parts = [Part("feeds", (listing.name, complete, newest), partial(_outputs, subscriptions))]
@@ -418,7 +419,8 @@ def _json_item(entry: Entry, config: Config, full_content: bool) -> dict[str, An
 
 
 def _newest(listing: Listing, config: Config) -> tuple[Entry, ...]:
-    return listing.fed[: config.feed.limit]
+    # The first few that go into feeds, without going through every entry of a large listing.
+    return tuple(islice((entry for entry in listing.entries if entry.post.in_feeds), config.feed.limit))
 
 
 def _subtitle(listing: Listing, config: Config) -> str:

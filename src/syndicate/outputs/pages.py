@@ -418,7 +418,7 @@ def _subscribe_outputs(
 def _languages(entries: tuple[Entry, ...]) -> tuple[_Category, ...]:
     """The languages of the site's entries, as (name, listing path), when there are several
     (as make_listings has a listing for each then)."""
-    tags = {entry.post.lang.lower(): entry.post.lang for entry in entries}
+    tags = {lang.lower(): lang for lang in {entry.post.lang for entry in entries}}
     if len(tags) < 2:
         return ()
     return tuple((language_name(tags[slug]), urls.language_path(slug)) for slug in sorted(tags))
@@ -428,8 +428,7 @@ def _categories(entries: tuple[Entry, ...]) -> tuple[_Category, ...]:
     """The categories of the site's entries as make_listings names them: by slug, the
     smallest spelling of a merged one."""
     names: dict[str, str] = {}
-    for entry in entries:
-        name = entry.post.category
+    for name in {entry.post.category for entry in entries}:  # a few names, 10,000s of posts
         if name:
             slug = urls.slugify(name)
             if slug and (slug not in names or name < names[slug]):
