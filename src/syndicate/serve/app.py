@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -178,12 +178,16 @@ class SiteApp:
         feed in full more often than its max-age allows, past the allowance (see
         syndicate.serve.polling), else None."""
         peer = scope.get("client")
-        address = client_address(peer[0] if peer else None, scope["headers"], self._forwarded)
+        address = (
+            peer[0]
+            if peer and not self._forwarded
+            else client_address(peer[0] if peer else None, scope["headers"], self._forwarded)
+        )
         path = scope["path"]
         retry = None
         if self._limiter is not None and not conditional:
             retry = self._limiter.refusal(f"{address}\0{user_agent}", path, max_age, time.monotonic())
-        self.readership.note(path, address, user_agent, conditional, retry is not None, datetime.now(UTC))
+        self.readership.note(path, address, user_agent, conditional, retry is not None, time.time())
         return retry
 
     async def _too_many(self, scope: Scope, send: Send, max_age: int, retry: int) -> None:

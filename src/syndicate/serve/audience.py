@@ -89,13 +89,13 @@ class Audience:
     # Recording
 
     def record(
-        self, feed: str, reader: Reader, client: str, conditional: bool, refused: bool, when: datetime
+        self, feed: str, reader: Reader, client: str, conditional: bool, refused: bool, when: datetime | float
     ) -> None:
         """One request for `feed` (a path the caller knows to be a feed) by `reader`, from the
         client named `client` (`client_hash`; unused, and may be "", for a service)."""
         if reader.name not in _NAMES:
             return
-        seconds = _seconds(when)
+        seconds = when if isinstance(when, float) else _seconds(when)  # a Unix time, as the server passes it
         with self._lock:
             day = self._advance(int(seconds // 86400))
             for counts in (self._daily.setdefault(day, {}), self._totals):
