@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from syndicate.languages import language_key, language_tag, primary_subtag
+
 DEFAULT_CONFIG = Path("config/syndicate.toml")
 ENV_PREFIX = "SYNDICATE_"
 
@@ -165,7 +167,7 @@ class Config:
             for entry in (table.get(key), DEFAULT_PLACEHOLDERS.get(key))
             if entry is not None
         ]
-        if subtags[0] == language_key(self.site.language).split("-")[0]:
+        if subtags[0] == primary_subtag(self.site.language):
             found.insert(0, Placeholders(excerpt.code_placeholder, excerpt.math_placeholder))
         return Placeholders(
             next(entry.code for entry in found if entry.code),
@@ -174,21 +176,6 @@ class Config:
 
 
 # BCP 47's syntax as XML and Atom check it (RFC 3066's): subtags of letters and digits.
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
-
-
-def language_tag(text: str) -> str | None:
-    """`text` as a BCP 47 tag, `_` taken for `-` (`zh_TW`, as locales write it); None if it
-    is not one (a post's `lang` may be any text)."""
-    tag = text.strip().replace("_", "-")
-    return tag if _LANGUAGE_TAG.fullmatch(tag) else None
-
-
-def language_key(text: str) -> str:
-    """What placeholders are looked up by: the tag in lower case (tags ignore case)."""
-    return text.strip().replace("_", "-").lower()
-
-
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read the TOML file (if any), apply environment overrides, validate."""
     environ = os.environ if environ is None else environ

@@ -3,6 +3,9 @@ them by, in their own language."""
 
 from __future__ import annotations
 
+import re
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
 # By primary subtag; a tag not here is shown as it is written.
 _NAMES = {
     "ar": "العربية",
@@ -18,6 +21,23 @@ _NAMES = {
     "ru": "Русский",
     "zh": "中文",
 }
+
+
+def language_tag(text: str) -> str | None:
+    """`text` as a BCP 47 tag, `_` taken for `-` (`zh_TW`, as locales write it); None if it
+    is not one (a post's `lang` may be any text)."""
+    tag = text.strip().replace("_", "-")
+    return tag if _LANGUAGE_TAG.fullmatch(tag) else None
+
+
+def language_key(text: str) -> str:
+    """A tag as tables are looked up by: in lower case (tags ignore case), `_` taken for `-`."""
+    return text.strip().replace("_", "-").lower()
+
+
+def primary_subtag(tag: str) -> str:
+    """`zh` of `zh-CN`: what a table of languages by name or by words is keyed by."""
+    return language_key(tag).split("-")[0]
 
 
 def canonical_tag(tag: str) -> str:
@@ -37,7 +57,7 @@ def canonical_tag(tag: str) -> str:
 
 def language_name(tag: str) -> str:
     """`中文` for `zh-CN`, `English` for `en`: the language's own name for itself."""
-    return _NAMES.get(tag.split("-")[0].lower(), tag)
+    return _NAMES.get(primary_subtag(tag), tag)
 
 
 def translation_groups(posts: list[tuple[str | None, str, str]]) -> dict[str, tuple[tuple[str, str], ...]]:

@@ -23,8 +23,8 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from syndicate.config import Config, language_key, language_tag
-from syndicate.languages import language_name
+from syndicate.config import Config
+from syndicate.languages import language_key, language_name, language_tag, primary_subtag
 from syndicate.outputs.listings import Listing, Listings
 from syndicate.outputs.output import Kind, Output, Part, posting_interval
 from syndicate.posts import Entry, Post
@@ -426,7 +426,7 @@ def _newest(listing: Listing, config: Config) -> tuple[Entry, ...]:
 def _subtitle(listing: Listing, config: Config) -> str:
     if listing.kind == "site":
         return _clean(config.site.subtitle)
-    language = config.site.language.lower().split("-")[0]
+    language = primary_subtag(config.site.language)
     template = _LISTING_SUBTITLES.get(language, _LISTING_SUBTITLES["en"])[listing.kind]
     name = language_name(listing.name) if listing.kind == "language" else listing.name
     return _clean(template.format(name))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from syndicate.languages import primary_subtag
+
 
 @dataclass(frozen=True)
 class Words:
@@ -114,4 +116,4 @@ _BY_LANGUAGE = {"en": ENGLISH, "zh": CHINESE}
 
 def words_for(tag: str) -> Words:
     """The words of a page in the language `tag` (BCP 47), by its primary subtag."""
-    return _BY_LANGUAGE.get(tag.split("-")[0].lower(), ENGLISH)
+    return _BY_LANGUAGE.get(primary_subtag(tag), ENGLISH)
