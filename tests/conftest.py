@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import http.server
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +53,17 @@ def own_scripts_only(policy: str) -> bool:
     origins = all(source.startswith(("http://", "https://")) for source in sources[1:])
     own = sources[:1] == ["'self'"] and origins
     return "default-src" in directives and own and "unsafe" not in policy
+
+
+@contextlib.contextmanager
+def loopback_http(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` serving on a free port of 127.0.0.1, in a thread; its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import feedparser  # type: ignore[import-untyped]
 import pytest
-from conftest import make_config, write
+from conftest import loopback_http, make_config, write
 from test_build import run_cli
 
 from syndicate.authoring.importer import (
@@ -503,15 +502,8 @@ def feed_server() -> Iterator[tuple[str, list[str]]]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", agents
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with loopback_http(Handler) as url:
+        yield url, agents
 
 
 def test_import_from_a_url(
@@ -865,15 +857,8 @@ def sized_server() -> Iterator[tuple[str, dict[str, Any]]]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with loopback_http(Handler) as url:
+        yield url, seen
 
 
 @pytest.mark.parametrize("path", ["feed", "unsized"])

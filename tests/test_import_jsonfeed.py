@@ -6,14 +6,13 @@ import contextlib
 import dataclasses
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE_CONFIG, make_config, write
+from conftest import EXAMPLE_CONFIG, loopback_http, make_config, write
 from test_import import _config, by_id, files, load, render, run
 
 from syndicate.build.builder import make_build
@@ -326,15 +325,8 @@ def json_server() -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with loopback_http(Handler) as url:
+        yield url
 
 
 @pytest.mark.parametrize("kind", ["feed+json", "json"])

@@ -7,13 +7,12 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import make_config
+from test_render import make_post
 
-from syndicate.posts import Post
 from syndicate.render.excerpt import plain_text
 from syndicate.render.mathml import MATHML_ATTRIBUTES, math_to_mathml, tex_to_mathml
 from syndicate.render.renderer import (
@@ -40,25 +39,6 @@ def html_of(body: str) -> str:
     html = render(body).html
     assert html is not None
     return html
-
-
-def make_post(body: str, digest: str = "d1") -> Post:
-    return Post(
-        id="hello",
-        source="hello.md",
-        slug="hello",
-        title="Hello",
-        date=datetime(2026, 1, 11, tzinfo=UTC),
-        updated=None,
-        category=None,
-        tags=(),
-        author="A",
-        summary=None,
-        draft=False,
-        lang="en",
-        body=body,
-        digest=digest,
-    )
 
 
 def test_inline_and_display_math_become_mathml() -> None:
