@@ -4,6 +4,7 @@ key follows what it is made from, never which objects hold it."""
 from __future__ import annotations
 
 import pickle
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,10 +13,11 @@ from conftest import make_config, write
 
 from syndicate.config import Config
 from syndicate.outputs.feeds import feed_outputs
-from syndicate.outputs.indexes import index_outputs
+from syndicate.outputs.indexes import index_outputs, site_contents
 from syndicate.outputs.listings import make_listings
 from syndicate.outputs.output import Output, key_of
 from syndicate.outputs.pages import not_found_output, page_outputs, static_outputs
+from syndicate.posts import Post
 from syndicate.render.renderer import Renderer
 from syndicate.source.store import PostStore
 
@@ -30,7 +32,8 @@ def outputs_of(config: Config, cache: Path | None) -> list[Output]:
     pages = page_outputs(listings, config)
     listed = [output for output in pages if output.kind == "page"]
     site_files = [*static_outputs(), not_found_output()]
-    return [*pages, *feed_outputs(listings, config), *index_outputs(listings, listed, {}), *site_files]
+    indexes = index_outputs(site_contents(listings, listed, {}))
+    return [*pages, *feed_outputs(listings, config), *indexes, *site_files]
 
 
 @pytest.fixture
@@ -81,3 +84,23 @@ def test_a_key_names_its_maker_and_keeps_its_plain_values() -> None:
     hash(output.key)
     assert "test_output.module_level" in output.key  # type: ignore[operator]
     assert key_of(b"data") != key_of(b"other")
+
+
+@dataclass(frozen=True)
+class _Described:
+    pages: tuple[tuple[str, datetime | None], ...]  # plain: the values are their own key
+    posts: tuple[Post, ...]  # not plain: each post stands for its version
+
+
+def test_a_dataclass_keys_its_plain_fields_as_they_are_and_the_others_by_meaning(
+    config: Config,
+) -> None:
+    posts = PostStore(config).load().posts
+    again = PostStore(config).load().posts  # other objects, the same files
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    pages = (("/a/", when), ("/b/", None))
+    key = key_of(_Described(pages, posts[:2]))
+    assert key == ("_Described", pages, (posts[0].version, posts[1].version))
+    assert key_of(_Described(tuple(list(pages)), again[:2])) == key
+    assert key_of(_Described((("/a/", when), ("/c/", None)), posts[:2])) != key
+    assert key_of(_Described(pages, posts[1:3])) != key

@@ -20,7 +20,7 @@ from syndicate.caching.fingerprint import code_fingerprint
 from syndicate.config import Config
 from syndicate.languages import translation_groups
 from syndicate.outputs.feeds import listing_feed_parts
-from syndicate.outputs.indexes import index_outputs
+from syndicate.outputs.indexes import index_outputs, site_contents
 from syndicate.outputs.listings import Collision, Listing, Listings, make_listings, replace_entries
 from syndicate.outputs.output import Output, key_of
 from syndicate.outputs.pages import (
@@ -154,10 +154,10 @@ class Builder:
             for entry, category in post_categories(listings):
                 self._list_post(units, changed, listings, entry, category)
         self._listed = (entries, listings)
-        # The indexes name every listing and page, so they are listed again every time.
+        # The indexes name every listing and page: made again when one comes or goes.
         pages = [output for unit in units.values() for output in unit.outputs if output.kind == "page"]
-        indexes = partial(index_outputs, listings, pages, self._versions)
-        self._list(units, changed, ("indexes", ""), (), indexes)
+        contents = site_contents(listings, pages, self._versions)
+        self._list(units, changed, ("indexes", ""), (contents,), partial(index_outputs, contents))
         if edited is None:
             # Ours, then the store's images: a favicon.svg of the store never replaces ours.
             self._list(units, changed, ("static", ""), (), _site_files)

@@ -4,6 +4,7 @@ categories at once), every page in a sitemap, and robots.txt pointing at it."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -31,30 +32,53 @@ _Page = tuple[str, datetime | None, tuple[tuple[str, str], ...]]
 _Versions = Mapping[str, tuple[tuple[str, str], ...]]
 
 
-def index_outputs(listings: Listings, pages: Sequence[Output], versions: _Versions) -> list[Output]:
+@dataclass(frozen=True)
+class SitemapPages:
+    """The pages one sitemap lists. A dataclass, not a bare tuple, so that the key of its
+    tens of thousands of items is worked out once a build (key_of keeps it here), not
+    once for each description that holds them."""
+
+    pages: tuple[_Page, ...]
+
+
+@dataclass(frozen=True)
+class SiteContents:
+    """What the indexes are made from: every listing by name (what the OPML shows, and no
+    entry kept alive) and every page of the site. Equal from one build to the next unless
+    a listing or a page came or went, or a page's date moved."""
+
+    listings: Listings
+    pages: SitemapPages
+
+
+def site_contents(listings: Listings, pages: Sequence[Output], versions: _Versions) -> SiteContents:
     """`pages` are the pages the sitemap lists (outputs of kind "page"); `versions`, by
     page path, those that have translations (syndicate.languages.translation_groups)."""
-    listed = [(page.path, page.last_modified, versions.get(page.path, ())) for page in pages]
+    listed = tuple([(page.path, page.last_modified, versions.get(page.path, ())) for page in pages])
+    return SiteContents(listings.named(), SitemapPages(listed))
+
+
+def index_outputs(contents: SiteContents) -> list[Output]:
     return [
-        # The listings by name only: what the OPML shows, and no entry kept alive.
-        Output("index", OPML_PATH, "text/x-opml; charset=utf-8", None, opml, (listings.named(),)),
-        *_sitemap_outputs(listed),
+        Output("index", OPML_PATH, "text/x-opml; charset=utf-8", None, opml, (contents.listings,)),
+        *_sitemap_outputs(contents.pages),
         Output("index", ROBOTS_PATH, "text/plain; charset=utf-8", None, robots, ()),
     ]
 
 
-def _sitemap_outputs(pages: list[_Page]) -> list[Output]:
+def _sitemap_outputs(listed: SitemapPages) -> list[Output]:
+    pages = listed.pages
     if len(pages) <= SITEMAP_LIMIT:
-        return [Output("index", SITEMAP_PATH, _SITEMAP_TYPE, None, sitemap, (tuple(pages),))]
+        return [Output("index", SITEMAP_PATH, _SITEMAP_TYPE, None, sitemap, (listed,))]
     outputs = []
     parts: list[_Page] = []
     for number, start in enumerate(range(0, len(pages), SITEMAP_LIMIT), 1):
-        chunk = tuple(pages[start : start + SITEMAP_LIMIT])
+        chunk = pages[start : start + SITEMAP_LIMIT]
         path = f"/sitemap-{number}.xml"
         modified = max((when for _, when, _ in chunk if when is not None), default=None)
         parts.append((path, modified, ()))
-        outputs.append(Output("index", path, _SITEMAP_TYPE, None, sitemap, (chunk,)))
-    index = Output("index", SITEMAP_PATH, _SITEMAP_TYPE, None, sitemap_index, (tuple(parts),))
+        outputs.append(Output("index", path, _SITEMAP_TYPE, None, sitemap, (SitemapPages(chunk),)))
+    index = Output("index", SITEMAP_PATH, _SITEMAP_TYPE, None, sitemap_index, (SitemapPages(tuple(parts)),))
     return [index, *outputs]
 
 
@@ -88,12 +112,12 @@ def _outline(parent: etree._Element, listing: Listing, config: Config) -> None:
     )
 
 
-def sitemap(pages: Sequence[_Page], config: Config) -> bytes:
-    return _sitemap("urlset", "url", pages, config)
+def sitemap(listed: SitemapPages, config: Config) -> bytes:
+    return _sitemap("urlset", "url", listed.pages, config)
 
 
-def sitemap_index(parts: Sequence[_Page], config: Config) -> bytes:
-    return _sitemap("sitemapindex", "sitemap", parts, config)
+def sitemap_index(parts: SitemapPages, config: Config) -> bytes:
+    return _sitemap("sitemapindex", "sitemap", parts.pages, config)
 
 
 def _sitemap(root_name: str, item_name: str, items: Sequence[_Page], config: Config) -> bytes:

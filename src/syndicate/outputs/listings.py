@@ -75,9 +75,11 @@ def make_listings(entries: Sequence[Entry]) -> Listings:
     authors, author_collisions = _group("author", ((e, [e.post.author]) for e in entries))
     if len(authors) < 2:
         authors, author_collisions = (), ()
-    languages, _ = _group("language", ((e, [e.post.lang]) for e in entries), slug=str.lower)
-    if len(languages) < 2:
-        languages = ()
+    languages: tuple[Listing, ...] = ()
+    if len({entry.post.lang.lower() for entry in entries}) > 1:  # most sites have one
+        languages, _ = _group("language", ((e, [e.post.lang]) for e in entries), slug=str.lower)
+        if len(languages) < 2:
+            languages = ()
     return Listings(
         site=Listing("site", "", "", "/", tuple(entries)),
         categories=categories,

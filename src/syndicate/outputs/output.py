@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import types
+import typing
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
@@ -119,7 +121,13 @@ def key_of(value: object) -> Hashable:
         # is in the description of each of its pages, thousands at a time.
         known = value.__dict__.get(_KEPT) if fields.frozen else None
         if known is None:
-            known = (kind.__qualname__, *[key_of(getattr(value, name)) for name in fields.names])
+            known = (
+                kind.__qualname__,
+                *[
+                    getattr(value, name) if plain else key_of(getattr(value, name))
+                    for name, plain in zip(fields.names, fields.plain, strict=True)
+                ],
+            )
             if fields.frozen:
                 value.__dict__[_KEPT] = known
         return known
@@ -137,6 +145,9 @@ _KEPT = "_syndicate_key"  # where a frozen dataclass keeps its key (in its __dic
 @dataclass(frozen=True)
 class _Fields:
     names: tuple[str, ...]
+    # Each field's: whether its type is plain data (see _plain_type), its value then its
+    # own key. A sitemap's 15,000 (path, date, versions) items are not walked one by one.
+    plain: tuple[bool, ...]
     frozen: bool  # and with a __dict__ to keep its key in
 
 
@@ -148,8 +159,31 @@ def _fields(kind: type) -> _Fields | None:
     if kind not in _FIELDS:
         if dataclasses.is_dataclass(kind):
             names = tuple(field.name for field in dataclasses.fields(kind))
+            try:
+                hints = typing.get_type_hints(kind)
+            except (NameError, TypeError):  # a name imported only for type checking
+                hints = {}
+            plain = tuple(name in hints and _plain_type(hints[name]) for name in names)
             frozen = kind.__dataclass_params__.frozen and "__slots__" not in vars(kind)  # type: ignore[attr-defined]
-            _FIELDS[kind] = _Fields(names, frozen)
+            _FIELDS[kind] = _Fields(names, plain, frozen)
         else:
             _FIELDS[kind] = None
     return _FIELDS[kind]
+
+
+def _plain_type(hint: object) -> bool:
+    """Whether every value of the type `hint` is its own key: str, int, float, bool,
+    datetime, None, a Literal of them, and unions and tuples of those. mypy holds the
+    values to their types where the dataclass is made."""
+    if hint in _PLAIN or hint is type(None):
+        return True
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Literal:
+        return all(type(argument) in _PLAIN for argument in arguments)
+    if origin is tuple:
+        if len(arguments) == 2 and arguments[1] is Ellipsis:
+            return _plain_type(arguments[0])
+        return all(_plain_type(argument) for argument in arguments)
+    if origin is typing.Union or origin is types.UnionType:
+        return all(_plain_type(argument) for argument in arguments)
+    return False

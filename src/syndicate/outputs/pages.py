@@ -279,15 +279,25 @@ def _numbered_page_parts(listing: Listing, config: Config) -> list[Part]:
     ]
 
 
+@dataclass(frozen=True)
+class _ListingPage:
+    """What one numbered page of a listing is made from: a dataclass, so that its key is
+    worked out once for its part and its output (key_of keeps it here)."""
+
+    listing: Listing  # by name, without its entries
+    entries: tuple[Entry, ...]  # those the page shows
+    number: int  # from 1, the newest
+    total: int  # how many pages the listing has: the pager links the last
+
+
 def _page_part(listing: Listing, chunk: tuple[Entry, ...], number: int, total: int) -> Part:
-    made_from = (listing, chunk, number, total)
-    return Part(f"page {number}", made_from, partial(_page_outputs, *made_from))
+    page = _ListingPage(listing, chunk, number, total)
+    return Part(f"page {number}", (page,), partial(_page_outputs, page))
 
 
-def _page_outputs(listing: Listing, chunk: tuple[Entry, ...], number: int, total: int) -> list[Output]:
-    path = _page_path(listing, number)
-    made_from = (listing, chunk, number, total)
-    return [Output("page", path, HTML, _updated(chunk), _listing_page, made_from, on_demand=True)]
+def _page_outputs(page: _ListingPage) -> list[Output]:
+    path = _page_path(page.listing, page.number)
+    return [Output("page", path, HTML, _updated(page.entries), _listing_page, (page,), on_demand=True)]
 
 
 def _updated(chunk: tuple[Entry, ...]) -> datetime | None:
@@ -299,9 +309,8 @@ def _page_path(listing: Listing, number: int) -> str:
     return listing.path if number == 1 else urls.page_path(listing.path, number)
 
 
-def _listing_page(
-    listing: Listing, chunk: tuple[Entry, ...], number: int, total: int, config: Config
-) -> bytes:
+def _listing_page(page: _ListingPage, config: Config) -> bytes:
+    listing, chunk, number, total = page.listing, page.entries, page.number, page.total
     lang = _language_of(listing, config)
     heading = _heading(listing, config, lang)
     title_parts = [heading] if listing.kind != "site" else []
