@@ -21,6 +21,7 @@ from syndicate.serve.readers import (
     identify,
     load_secret,
 )
+from syndicate.serve.readership import Readership
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SECRET = b"k" * 32
@@ -459,3 +460,35 @@ def test_records_from_many_threads_all_count() -> None:
         thread.join()
     assert audience.requests()["Newsboat"] == (16_000, 8_000, 0)
     assert audience.subscribers(T0)[FEED, "Newsboat"] == 400
+
+
+def test_noted_requests_are_all_counted_whoever_reads_first() -> None:
+    readership = Readership(None)
+    ua = "Mozilla/5.0 (compatible; Miniflux/2.0.43; +https://miniflux.app)"
+    start = T0.timestamp()
+    for n in range(3_000):  # three clients; each polls twice a second, half of them conditional
+        readership.note(FEED, f"192.0.2.{n % 3}", ua, n % 2 == 0, False, start + n / 6)
+    readership.note(FEED, "192.0.2.9", ua, True, True, start + 600)  # not yet counted in a batch
+    assert readership.audience.requests()["Miniflux"] == (3_001, 1_501, 1)
+    assert readership.audience.subscribers(T0)[FEED, "Miniflux"] == 4
+    behaviour = readership.audience.behaviour(T0 + timedelta(hours=1))["Miniflux"]
+    assert behaviour.median_poll_seconds == 1  # each client's polls, a second apart at most
+
+
+def test_requests_noted_from_many_threads_all_count() -> None:
+    readership = Readership(None)
+
+    def poll(thread: int) -> None:
+        for n in range(2_000):
+            readership.note(
+                FEED, f"198.51.100.{thread}", "Newsboat/2.30", n % 2 == 0, False, T0.timestamp() + n
+            )
+
+    threads = [threading.Thread(target=poll, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    counting = threading.Thread(target=lambda: [readership.count() for _ in range(200)])
+    counting.start()
+    for thread in [*threads, counting]:
+        thread.join()
+    assert readership.audience.requests()["Newsboat"] == (16_000, 8_000, 0)

@@ -84,7 +84,7 @@ class SiteApp:
         allowance = config.server.poll_allowance
         self._limiter = PollLimiter(allowance) if allowance > 0 else None
         self._forwarded = config.server.forwarded_header.lower().encode("latin-1")
-        self.metrics = Metrics(site, self.publisher, connections, self.readership.audience)
+        self.metrics = Metrics(site, self.publisher, connections, self.readership)
         self._starlette = Starlette(
             routes=[
                 Route("/healthz", self._healthz, methods=["GET", "HEAD"]),

@@ -89,10 +89,18 @@ class Audience:
     # Recording
 
     def record(
-        self, feed: str, reader: Reader, client: str, conditional: bool, refused: bool, when: datetime | float
+        self,
+        feed: str,
+        reader: Reader,
+        client: str,
+        conditional: bool,
+        refused: bool,
+        when: datetime | float,
+        times: int = 1,
     ) -> None:
-        """One request for `feed` (a path the caller knows to be a feed) by `reader`, from the
-        client named `client` (`client_hash`; unused, and may be "", for a service)."""
+        """`times` requests for `feed` (a path the caller knows to be a feed) by `reader` at
+        `when`, from the client named `client` (`client_hash`; unused, and may be "", for a
+        service)."""
         if reader.name not in _NAMES:
             return
         seconds = when if isinstance(when, float) else _seconds(when)  # a Unix time, as the server passes it
@@ -100,9 +108,9 @@ class Audience:
             day = self._advance(int(seconds // 86400))
             for counts in (self._daily.setdefault(day, {}), self._totals):
                 entry = counts.setdefault(reader.name, [0, 0, 0])
-                entry[0] += 1
-                entry[1] += conditional
-                entry[2] += refused
+                entry[0] += times
+                entry[1] += conditional * times
+                entry[2] += refused * times
             if reader.name == BOT or (reader.service and reader.subscribers is None):
                 return
             if not self._track(feed, day):

@@ -16,8 +16,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from syndicate.outputs.output import Kind
-from syndicate.serve.audience import Audience
 from syndicate.serve.connections import Connections
+from syndicate.serve.readership import Readership
 from syndicate.serve.site import Site
 from syndicate.serve.websub import Publisher
 
@@ -44,7 +44,7 @@ class Metrics:
         site: Site,
         publisher: Publisher | None = None,
         connections: Connections | None = None,
-        audience: Audience | None = None,
+        readership: Readership | None = None,
     ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -56,8 +56,8 @@ class Metrics:
         self.registry.register(_SiteCollector(site, self.requests, publisher))
         if connections is not None:
             self.registry.register(_ConnectionCollector(connections))
-        if audience is not None:
-            self.registry.register(_AudienceCollector(audience))
+        if readership is not None:
+            self.registry.register(_AudienceCollector(readership))
         self._children: dict[tuple[str, int], Any] = {}
 
     def render(self) -> bytes:
@@ -168,11 +168,11 @@ class _AudienceCollector(Collector):
     """Who reads the feeds (see syndicate.serve.audience): bounded series, a feed and a reader
     name each, never a client."""
 
-    def __init__(self, audience: Audience) -> None:
-        self._audience = audience
+    def __init__(self, readership: Readership) -> None:
+        self._readership = readership
 
     def collect(self) -> Iterator[Metric]:
-        audience = self._audience
+        audience = self._readership.audience  # every request noted so far counted
         subscribers = GaugeMetricFamily(
             "syndicate_subscribers",
             "Subscribers of a feed: an aggregator's latest count, else distinct clients a day (7 days).",
