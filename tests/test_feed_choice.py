@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser  # type: ignore[import-untyped]
 from conftest import make_config, write
+from lxml import etree
 
 from syndicate.build.builder import Build, Builder
 from syndicate.config import Config, FeedConfig
@@ -86,3 +89,32 @@ def test_turning_a_post_out_of_the_feeds_on_a_rebuild_is_a_fresh_build(tmp_path:
     for path in fresh.resources:
         assert rebuilt.resources[path].body == fresh.resources[path].body, path
     assert "/archive/2/atom.xml" in fresh.resources and "/archive/3/atom.xml" not in fresh.resources
+
+
+def test_a_post_too_large_for_feeds_is_carried_by_its_summary(tmp_path: Path) -> None:
+    store = tmp_path / "content"
+    write(store, "small.md", POST.format(title="Small", day=1, extra=""))
+    # 2.7 MB of code that is mostly '<': in full, a feed's text of over 10 MB, which libxml2
+    # (lxml, many readers) refuses to parse. The post itself is well within store limits.
+    code = ("<" * 99 + "\n") * 27_000
+    write(
+        store,
+        "code.md",
+        f"---\ntitle: Code\ndate: 2026-01-02\ntags: [t]\n---\nSome code.\n\n```\n{code}```\n",
+    )
+    (tmp_path / "syndicate.toml").write_text('[store]\npath = "content"\n[build]\ncache_dir = "cache"\n')
+    command = [sys.executable, "-m", "syndicate.cli", "build", "--config", "syndicate.toml", "--out", "site"]
+    built = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    warning = "content/code.md:1: warning: file of 2,700,"
+    assert any(line.startswith(warning) for line in built.stdout.splitlines()), built.stdout
+    assert "feed.full_max_bytes (262,144): feeds carry its summary" in built.stdout
+    site = tmp_path / "site"
+    for path in ["atom.xml", "rss.xml", "tags/t/atom.xml"]:
+        entries = etree.parse(str(site / path)).getroot()  # the parser's default limits
+        assert b"Some code." in etree.tostring(entries)
+        assert (site / path).stat().st_size < 100_000, path
+    items = {item["title"]: item for item in json.loads((site / "feed.json").read_bytes())["items"]}
+    assert "content_html" in items["Small"] and "content_html" not in items["Code"]
+    assert "content_text" in items["Code"]
+    assert (site / "posts" / "code" / "index.html").stat().st_size > 2_700_000  # its page is whole

@@ -82,6 +82,10 @@ class ExcerptConfig:
 class FeedConfig:
     limit: int = 20
     content: str = "full"  # "full" or "summary"
+    # A post whose file is larger is carried in feeds by its summary and link, never its
+    # HTML: a feed stays something every reader can parse (libxml2 refuses a text of over
+    # 10 MB) and a post's size is not multiplied by every feed it is in.
+    full_max_bytes: int = 256 * 1024
     icon: str = ""
     logo: str = ""
     websub_hubs: tuple[str, ...] = ()  # WebSub hubs told of every changed feed
@@ -428,6 +432,7 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "excerpt.length": _positive,
     "feed.limit": _positive,
     "feed.content": _one_of("full", "summary"),
+    "feed.full_max_bytes": _positive,
     "feed.websub_hubs": _each_url,
     "page.per_page": _positive,
     "store.max_post_bytes": _positive,

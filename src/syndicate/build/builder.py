@@ -19,7 +19,7 @@ from syndicate.caching.diskcache import DiskCache
 from syndicate.caching.fingerprint import code_fingerprint
 from syndicate.config import Config
 from syndicate.languages import translation_groups
-from syndicate.outputs.feeds import listing_feed_parts
+from syndicate.outputs.feeds import listing_feed_parts, too_large_for_feeds
 from syndicate.outputs.indexes import index_outputs, site_contents
 from syndicate.outputs.listings import Collision, Listing, Listings, make_listings, replace_entries
 from syndicate.outputs.output import Output, key_of
@@ -191,8 +191,11 @@ class Builder:
                     hidden.append(Problem(output.path[1:], 1, message, "warning"))
         failed = tuple(self.renderer.failed.values())  # posts that could not be rendered: skipped
         warned = self.renderer.warnings()  # formulas left as their source: published, reported
+        too_large = too_large_for_feeds(published, self.config)  # published, in feeds by summary
         shown = tuple(entry.post for entry in entries) if failed else published
-        return _Made(MappingProxyType(resources), listings.collisions, (*hidden, *failed, *warned), shown)
+        return _Made(
+            MappingProxyType(resources), listings.collisions, (*hidden, *failed, *warned, *too_large), shown
+        )
 
     def _edited_in_place(
         self, entries: list[Entry], assets: tuple[Asset, ...]

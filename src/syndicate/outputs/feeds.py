@@ -11,7 +11,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache, partial
@@ -27,7 +27,7 @@ from syndicate.config import Config
 from syndicate.languages import language_key, language_name, language_tag, primary_subtag
 from syndicate.outputs.listings import Listing, Listings
 from syndicate.outputs.output import Kind, Output, Part, posting_interval
-from syndicate.posts import Entry, Post
+from syndicate.posts import Entry, Post, Problem
 from syndicate.urls import (
     ATOM_FILE,
     JSON_FILE,
@@ -82,11 +82,33 @@ class _Document:
     def full_content(self, entry: Entry, config: Config) -> bool:
         # Archives carry each entry's summary and link: the whole history in full would be
         # every post's HTML twice more (site and category) in memory and on the wire.
-        return (entry.post.feed_content or config.feed.content) == "full" and not self.archive
+        return not self.archive and carries_full_content(entry.post, config)
 
     @property
     def path(self) -> str:
         return self.folder + self.name
+
+
+def carries_full_content(post: Post, config: Config) -> bool:
+    """Whether the post's entries in subscription feeds carry its HTML (else its summary)."""
+    full = (post.feed_content or config.feed.content) == "full"
+    return full and post.size <= config.feed.full_max_bytes
+
+
+def too_large_for_feeds(posts: Iterable[Post], config: Config) -> tuple[Problem, ...]:
+    """A warning for each post that feeds would carry in full but for its size."""
+    limit = config.feed.full_max_bytes
+    return tuple(
+        Problem(
+            post.source,
+            1,
+            f"file of {post.size:,} bytes, more than feed.full_max_bytes ({limit:,}):"
+            " feeds carry its summary, not its text",
+            "warning",
+        )
+        for post in posts
+        if post.size > limit and post.in_feeds and (post.feed_content or config.feed.content) == "full"
+    )
 
 
 def feed_outputs(listings: Listings, config: Config) -> list[Output]:
