@@ -162,6 +162,22 @@ def test_two_posts_with_one_slug(store: Path) -> None:
     ]
 
 
+def test_slugs_apart_only_in_case_are_one_slug(store: Path) -> None:
+    # `build --out` on macOS or Windows would write both into one folder.
+    write(store, "a.md", GOOD.replace("---\n", "---\nslug: Hello\n", 1))
+    write(store, "b.md", GOOD.replace("---\n", "---\nslug: hello\n", 1))
+    write(store, "c.md", GOOD.replace("---\n", "---\nslug: Straße\n", 1))
+    write(store, "d.md", GOOD.replace("---\n", "---\nslug: STRASSE\n", 1))
+    result = load(store)
+    assert [post.source for post in result.posts] == ["a.md", "c.md"]
+    assert messages(result) == [
+        "b.md:1: error: slug 'hello' is already used by a.md as 'Hello' (one folder where case is"
+        " ignored); skipped",
+        "d.md:1: error: slug 'STRASSE' is already used by c.md as 'Straße' (one folder where case is"
+        " ignored); skipped",
+    ]
+
+
 def test_unreadable_file(store: Path) -> None:
     write(store, "good.md", GOOD)
     write(store, "secret.md", GOOD.replace("Good", "Secret")).chmod(0)

@@ -54,6 +54,13 @@ def unfit_slug(slug: str) -> str | None:
     return None
 
 
+def folder_key(slug: str) -> str:
+    """What two slugs share when they could name the same folder on some common file
+    system: macOS's and Windows' ignore case (compared here by Unicode case folding, a
+    little stricter than either: 'Straße' is 'STRASSE')."""
+    return unicodedata.normalize("NFC", slug).casefold()
+
+
 def post_path(slug: str) -> str:
     return f"/posts/{slug}/"
 

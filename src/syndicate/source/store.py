@@ -19,6 +19,7 @@ from syndicate.config import Config
 from syndicate.posts import Post, Problem, failure
 from syndicate.source.frontmatter import body_of, parse_post
 from syndicate.source.safefile import Refused, not_regular, read_regular
+from syndicate.urls import folder_key
 from syndicate.workers.parallel import make_in_batches, worker_count
 from syndicate.xmlchars import describe_char, escape_unfit, unfit_char
 
@@ -267,14 +268,19 @@ def _collect(seen: dict[str, _Seen], walk_problems: list[Problem], root: Path) -
         post = entry.post
         if post is None:
             continue
-        if post.slug in by_slug:
-            other = by_slug[post.slug].source
-            problems.append(Problem(source, 1, f"slug '{post.slug}' is already used by {other}; skipped"))
+        folder = folder_key(post.slug)
+        if folder in by_slug:
+            taken = by_slug[folder]
+            alike = (
+                "" if taken.slug == post.slug else f" as '{taken.slug}' (one folder where case is ignored)"
+            )
+            message = f"slug '{post.slug}' is already used by {taken.source}{alike}; skipped"
+            problems.append(Problem(source, 1, message))
         elif post.id in by_id:
             other = by_id[post.id].source
             problems.append(Problem(source, 1, f"id '{post.id}' is already used by {other}; skipped"))
         else:
-            by_slug[post.slug] = by_id[post.id] = post
+            by_slug[folder] = by_id[post.id] = post
             posts.append(post)
     assets = tuple(sorted((e.asset for e in seen.values() if e.asset), key=lambda a: a.path))
     problems.sort(key=lambda p: (p.path, p.line, p.message))
