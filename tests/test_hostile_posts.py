@@ -7,7 +7,6 @@ import dataclasses
 import os
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -303,14 +302,16 @@ def test_any_failure_while_parsing_is_a_problem_of_that_post(monkeypatch: pytest
     ]
 
 
-def test_twenty_thousand_unknown_fields_cost_what_their_size_does(store: Path) -> None:
+def test_twenty_thousand_unknown_fields_are_kept_and_warned_of_in_eleven_lines(store: Path) -> None:
+    # (Their lines were once searched anew for each field: 75 s. bench/ measures speed.)
     fields = "".join(f'unknown_{i} = "value {i}"\n' for i in range(20_000))
     write(store, "many.md", f'+++\ntitle = "T"\ndate = 2026-01-01\n{fields}+++\nBody.\n')
-    started = time.perf_counter()
     result = load(store)
-    assert time.perf_counter() - started < 10  # 75 s when each field's line was searched anew
-    assert len(result.posts) == 1
-    assert str(result.problems[-1]) == "many.md:20003: warning: unknown field 'unknown_19999' (kept; a typo?)"
+    assert len(result.posts) == 1 and result.posts[0].extra["unknown_19999"] == "value 19999"
+    warned = [str(problem) for problem in result.problems]
+    assert len(warned) == 11
+    assert warned[9] == "many.md:13: warning: unknown field 'unknown_9' (kept; a typo?)"
+    assert warned[10] == "many.md:14: warning: and 19,990 more unknown fields (kept)"
 
 
 # Python-Markdown recurses on this until RecursionError; no limit short of it can tell.

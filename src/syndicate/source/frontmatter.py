@@ -41,6 +41,7 @@ KNOWN_FIELDS = frozenset(
         "translation",
     }
 )
+_UNKNOWN_SHOWN = 10  # unknown fields of a post warned of one by one; the rest in one line
 
 
 class _YamlLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
@@ -110,11 +111,15 @@ def _parse_post(
         _check_fields(fields, max_nesting)
     except _FieldError as exc:
         return None, [Problem(source, lines.get(exc.key, 1), str(exc))]
+    unknown = [key for key in fields if key not in KNOWN_FIELDS]
     problems = [
         Problem(source, lines.get(key, 1), f"unknown field {shown(key)} (kept; a typo?)", "warning")
-        for key in fields
-        if key not in KNOWN_FIELDS
+        for key in unknown[:_UNKNOWN_SHOWN]
     ]
+    if len(unknown) > _UNKNOWN_SHOWN:  # a line each would flood `check` and /healthz
+        more = len(unknown) - _UNKNOWN_SHOWN
+        line = lines.get(unknown[_UNKNOWN_SHOWN], 1)
+        problems.append(Problem(source, line, f"and {more:,} more unknown fields (kept)", "warning"))
     try:
         post = _make_post(source, data, fields, body, author, language, timezone)
         if post is not None:
