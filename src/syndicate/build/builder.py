@@ -191,8 +191,8 @@ class Builder:
                     hidden.append(Problem(output.path[1:], 1, message, "warning"))
         failed = tuple(self.renderer.failed.values())  # posts that could not be rendered: skipped
         warned = self.renderer.warnings()  # formulas left as their source: published, reported
-        too_large = too_large_for_feeds(published, self.config)  # published, in feeds by summary
         shown = tuple(entry.post for entry in entries) if failed else published
+        too_large = too_large_for_feeds(shown, self.config)  # published, in feeds by their summary
         return _Made(
             MappingProxyType(resources), listings.collisions, (*hidden, *failed, *warned, *too_large), shown
         )
