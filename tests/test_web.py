@@ -85,6 +85,16 @@ def test_health_and_metrics_have_a_sandboxing_csp(client: TestClient) -> None:
         assert client.get(path).headers["content-security-policy"] == FILE_POLICY, path
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_a_method_not_allowed_has_a_sandboxing_csp_too(client: TestClient, method: str) -> None:
+    for path in ("/atom.xml", "/", "/healthz", "/nothing"):
+        response = client.request(method, path)
+        assert response.status_code == 405, (method, path)
+        assert response.headers["content-security-policy"] == FILE_POLICY, (method, path)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert len(response.headers.get_list("content-security-policy")) == 1
+
+
 @pytest.mark.parametrize(
     "path",
     [
