@@ -678,11 +678,20 @@ def test_a_broken_feed_is_read_leniently_with_one_warning(
 # --- Hostile feeds, through the real command -------------------------------------------------
 
 
-def rss_item(guid: str, title: str, link: str | None = None, body: str = "&lt;p&gt;Text&lt;/p&gt;") -> str:
+def rss_item(
+    guid: str,
+    title: str,
+    link: str | None = None,
+    body: str = "&lt;p&gt;Text&lt;/p&gt;",
+    *,
+    categories: tuple[str, ...] = (),
+    date: str = "Tue, 02 Apr 2019 10:11:12 +0000",
+) -> str:
     link_element = f"<link>{link}</link>" if link else ""
+    terms = "".join(f"<category>{name}</category>" for name in categories)
     return (
-        f'<item><title>{title}</title><guid isPermaLink="false">{guid}</guid>{link_element}'
-        f"<pubDate>Tue, 02 Apr 2019 10:11:12 +0000</pubDate><description>{body}</description></item>"
+        f'<item><title>{title}</title><guid isPermaLink="false">{guid}</guid>{link_element}{terms}'
+        f"<pubDate>{date}</pubDate><description>{body}</description></item>"
     )
 
 
@@ -805,6 +814,89 @@ def test_import_honours_the_store_limit_of_its_configuration(tmp_path: Path) -> 
     )
     check = run_cli("check", "--config", config, cwd=tmp_path)
     assert check.stdout == "1 posts (1 published, 0 drafts, 0 scheduled), 0 skipped with errors, 0 warnings\n"
+
+
+# --- What the store would refuse: cleaned on the way in, or reported and not written ---------
+
+LATE = "Fri, 31 Dec 9999 23:59:59 -1200"  # 10000-01-01 in UTC
+STORE_WOULD_REFUSE = rss(
+    rss_item("urn:control", "Tit&#1;le", categories=("cat&#1;x", "ok")),
+    rss_item("urn:many", "Many", categories=tuple(f"t{n}" for n in range(150))),
+    rss_item("urn:long", "Long", categories=("x" * 300, "short")),
+    rss_item("urn:device", "Device", categories=("nul", "food")),
+    rss_item("urn:late", "Late", date=LATE),
+)
+
+
+def check_command(folder: Path) -> subprocess.CompletedProcess[str]:
+    return run_cli("check", "--config", _config(folder), cwd=folder)
+
+
+def test_what_the_store_would_refuse_is_cleaned_on_the_way_in(tmp_path: Path) -> None:
+    done = import_command(tmp_path, STORE_WOULD_REFUSE)
+    assert (done.returncode, done.stdout) == (0, "imported 4, skipped 0 (already there), 1 bad\n"), (
+        done.stderr
+    )
+    check = check_command(tmp_path)
+    assert (check.returncode, check.stdout) == (
+        0,
+        "4 posts (4 published, 0 drafts, 0 scheduled), 0 skipped with errors, 0 warnings\n",
+    )
+    posts = by_id(load(tmp_path / "content"))
+    control = posts["urn:control"]
+    assert (control.title, control.category, control.tags) == ("Title", "catx", ("ok",))
+    many = posts["urn:many"]
+    assert (many.category, many.tags) == ("t0", tuple(f"t{n}" for n in range(1, 101)))
+    assert (posts["urn:long"].category, posts["urn:long"].tags) == ("x" * 200, ("short",))
+    assert (posts["urn:device"].category, posts["urn:device"].tags) == ("food", ())  # the next term
+
+
+def test_each_change_is_a_warning_naming_its_entry(tmp_path: Path) -> None:
+    lines = import_command(tmp_path, STORE_WOULD_REFUSE).stderr.splitlines()
+    assert lines[0].startswith("import: warning: ") and "read leniently" in lines[0]  # the &#1;
+    assert lines[1:4] == [
+        "import: warning: entry 2 (urn:many): 149 tags, more than a post may have (100); the first 100 kept",
+        f"import: warning: entry 3 (urn:long): the term '{'x' * 40}…' makes a slug that is 300 bytes long, "
+        "more than the 200 a file name may have everywhere; cut to 200 characters",
+        "import: warning: entry 4 (urn:device): the term 'nul' makes the slug 'nul', "
+        "which is a name Windows keeps for a device; left out",
+    ]
+
+
+def test_an_entry_the_store_would_still_refuse_is_one_line_and_no_file(tmp_path: Path) -> None:
+    done = import_command(tmp_path, STORE_WOULD_REFUSE)
+    (error,) = [line for line in done.stderr.splitlines() if not line.startswith("import: warning: ")]
+    assert error == (
+        "import: entry 5 (urn:late): 'date' 9999-12-31T23:59:59-12:00 is out of range: "
+        "in UTC every date must fall between 0001-01-02 and 9999-12-30"
+    )
+    assert not list((tmp_path / "content").glob("9999-*"))
+    again = import_command(tmp_path, STORE_WOULD_REFUSE)
+    assert again.stdout == "imported 0, skipped 4 (already there), 1 bad\n", again.stderr
+
+
+def test_a_feed_the_store_would_refuse_all_of_fails(tmp_path: Path) -> None:
+    feed = atom(
+        entry(1, published="9999-12-31T23:59:59-12:00"), entry(2, published="0001-01-01T00:00:00+01:00")
+    )
+    done = import_command(tmp_path, feed)
+    assert (done.returncode, done.stdout) == (1, "imported 0, skipped 0 (already there), 2 bad\n")
+    range_ = "is out of range: in UTC every date must fall between 0001-01-02 and 9999-12-30"
+    assert done.stderr.splitlines() == [
+        f"import: entry 1 (urn:example:1): 'date' 9999-12-31T23:59:59-12:00 {range_}",
+        f"import: entry 2 (urn:example:2): 'date' 0001-01-01T00:00:00+01:00 {range_}",
+    ]
+    assert list((tmp_path / "content").glob("*.md")) == []
+
+
+def test_a_newer_version_the_store_would_refuse_leaves_the_post_as_it_was(tmp_path: Path) -> None:
+    first = rss_item("urn:one", "One")
+    assert import_command(tmp_path, rss(first)).stdout == "imported 1, skipped 0 (already there), 0 bad\n"
+    before = files(tmp_path / "content")
+    newer = atom(entry(1, published="9999-12-31T23:59:59-12:00")).replace("urn:example:1", "urn:one")
+    done = import_command(tmp_path, newer)
+    assert done.stdout == "imported 0, skipped 0 (already there), 1 bad\n", done.stderr
+    assert files(tmp_path / "content") == before
 
 
 # --- Over HTTP, of a size --------------------------------------------------------------------

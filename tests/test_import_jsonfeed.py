@@ -258,6 +258,68 @@ def test_a_newer_version_of_an_item_rewrites_its_post(
     assert (post.title, post.slug, post.updated) == ("Second", "first", datetime(2024, 2, 1, tzinfo=UTC))
 
 
+def test_what_the_store_would_refuse_is_cleaned_or_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = [
+        {
+            "id": "urn:x\u0001y",
+            "title": "Con\u0085trol",
+            "summary": "A sum\ufffemary",
+            "content_text": "Text.",
+            "date_published": "2019-04-02T10:11:12Z",
+            "tags": ["\u0007bell", "con", "food"],
+            "authors": [{"name": "Ann\u0001e"}],
+            "image": "https://pics.example/a\u0001.png",
+        },
+        {
+            "id": "urn:shanghai",
+            "title": "Local mean time",
+            "content_text": "Text.",
+            "date_published": "1900-06-01T12:00:00+08:05:43",  # an offset feeds cannot write
+            "date_modified": "9999-12-31T23:59:59-12:00",
+        },
+        {
+            "id": "urn:late",
+            "title": "Late",
+            "content_text": "Text.",
+            "date_published": "9999-12-31T23:59:59-12:00",
+        },
+    ]
+    code, out, err = import_file(tmp_path, capsys, {"version": V11, "items": items})
+    assert (code, out) == (0, "imported 2, skipped 0 (already there), 1 bad\n")
+    range_ = "is out of range: in UTC every date must fall between 0001-01-02 and 9999-12-30"
+    assert err.splitlines() == [
+        "import: warning: entry 1 (urn:x\\x01y): id 'urn:x\\x01y' holds U+0001 (a control character), "
+        "which no field may hold; its id is 'urn:xy'",
+        "import: warning: entry 1 (urn:x\\x01y): the term 'con' makes the slug 'con', "
+        "which is a name Windows keeps for a device; left out",
+        "import: warning: entry 1 (urn:x\\x01y): its image URL holds U+0001 (a control character), "
+        "which no field may hold; left out",
+        f"import: warning: entry 2 (urn:shanghai): 'updated' 9999-12-31T23:59:59-12:00 {range_}; left out",
+        f"import: entry 3 (urn:late): 'date' 9999-12-31T23:59:59-12:00 {range_}",
+    ]
+    code, out, _ = run(capsys, "check", "--config", str(_config(tmp_path)))
+    assert (code, out) == (
+        0,
+        "2 posts (2 published, 0 drafts, 0 scheduled), 0 skipped with errors, 0 warnings\n",
+    )
+    posts = by_id(load(tmp_path / "content"))
+    control = posts["urn:xy"]
+    assert (control.title, control.summary, control.category, control.tags) == (
+        "Control",
+        "A summary",
+        "bell",
+        ("food",),
+    )
+    assert (control.author, control.image) == ("Anne", None)
+    shanghai = posts["urn:shanghai"]
+    assert (shanghai.date, shanghai.updated) == (
+        datetime(1900, 6, 1, 3, 54, 17, tzinfo=UTC),
+        None,
+    )  # the same moment
+
+
 # --- Not a JSON Feed -------------------------------------------------------------------------
 
 

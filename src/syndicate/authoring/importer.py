@@ -9,6 +9,12 @@ what the first one wrote: an entry already imported is skipped, or rewritten
 in place when the feed holds a newer version of it (its `updated` is later
 than the file's). A file is never overwritten by a different post.
 
+What the store would refuse is cleaned on the way in where that loses nothing a
+reader sees: characters no field may hold are removed, a name too long for a slug
+is cut, a name that cannot be a folder (`nul`) is left out, tags beyond the store's
+limit are dropped. Then each post file is read back with the store's own parser
+before it is written: an entry it would still refuse is reported, not written.
+
 Exports that hold more than posts are understood: Blogger's comments, pages
 and settings and WordPress's pages and attachments are left out, and their
 drafts become drafts.
@@ -42,7 +48,10 @@ from syndicate.authoring.jsonfeed import JsonItem, NotJsonFeed, looks_like_json,
 from syndicate.authoring.newpost import existing_posts, post_text, short_slug
 from syndicate.config import Config, StoreConfig
 from syndicate.render.excerpt import plain_text
-from syndicate.urls import foreign_scheme
+from syndicate.source.fieldcheck import in_whole_minutes, out_of_range, shown
+from syndicate.source.frontmatter import MAX_TAGS, parse_post
+from syndicate.urls import MAX_SLUG_BYTES, foreign_scheme, slugify, unfit_slug
+from syndicate.xmlchars import describe_char, escape_unfit, unfit_char
 
 USER_AGENT = "syndicate-import"
 TIMEOUT = 30.0  # seconds to wait for a feed's server
@@ -327,7 +336,7 @@ def import_entries(feed: FeedDict, folder: Path, config: Config) -> Tally:
             )
             if incoming.id in first_seen:
                 raise BadEntry(f"the same id as entry {first_seen[incoming.id]}")
-            _check_size(incoming, max_bytes)
+            _check_post(incoming, config)
         except (BadEntry, ValueError, TypeError, AttributeError) as exc:
             progress.clear()
             print(f"import: entry {number} ({_label(entry)}): {_one_line(exc)}", file=sys.stderr)
@@ -348,14 +357,13 @@ def import_entries(feed: FeedDict, folder: Path, config: Config) -> Tally:
 
 
 def _write_new(folder: Path, incoming: Incoming, slugs: set[str]) -> Path:
-    day = incoming.date.strftime("%Y-%m-%d")
     number = 1
     while True:
         slug = incoming.slug if number == 1 else f"{incoming.slug}-{number}"
         number += 1
         if slug in slugs:
             continue
-        path = folder / f"{day}-{slug}.md"
+        path = folder / _file_name(incoming, slug)
         try:
             with path.open("x", encoding="utf-8", newline="\n") as file:
                 file.write(incoming.text(slug))
@@ -363,6 +371,10 @@ def _write_new(folder: Path, incoming: Incoming, slugs: set[str]) -> Path:
             continue  # a file the scan could not read as a post: never overwrite it
         slugs.add(slug)
         return path
+
+
+def _file_name(incoming: Incoming, slug: str) -> str:
+    return f"{incoming.date.strftime('%Y-%m-%d')}-{slug}.md"
 
 
 def _rewrite(path: Path, incoming: Incoming, slug: str) -> bool:
@@ -409,7 +421,8 @@ def read_entry(
     json_item = entry if isinstance(entry, JsonItem) else None
     if json_item is not None and json_item.problem:
         raise BadEntry(json_item.problem)
-    entry_id = _entry_id(entry, warn or _warn)
+    warn = warn or _warn
+    entry_id = _entry_id(entry, warn)
     html = _content_html(entry)
     if len(html) > max_bytes:  # before any work on it; characters are at least a byte
         raise BadEntry(f"{_size(len(html.encode()))} of content, {_more_than(max_bytes)}")
@@ -421,7 +434,7 @@ def read_entry(
     if not title:
         if is_blank(html):
             raise BadEntry("no title and no content")
-        title = title_from_text(plain_text(html))
+        title = title_from_text(fit_text(plain_text(html)))
         if not title:
             raise BadEntry("no title, and no text in the content to make one from")
     summary = _summary(entry, html)
@@ -435,22 +448,39 @@ def read_entry(
         raise BadEntry(f"unreadable date {raw!r}" if raw else "no date")
     if updated is not None and updated <= date:
         updated = None
-    category, tags = _terms(entry)
+    if updated is not None and (reason := out_of_range(updated)):
+        warn(f"'updated' {updated.isoformat()} {reason}; left out")
+        updated = None
+    category, tags = _terms(entry, warn)
     return Incoming(
         id=entry_id,
         title=title,
-        date=date,
-        updated=updated,
+        date=_whole_minutes(date),
+        updated=_whole_minutes(updated) if updated is not None else None,
         category=category,
         tags=tags,
-        author=_author(entry) or _author(feed_info),
+        author=_fit_name(_author(entry), "author", warn) or _fit_name(_author(feed_info), "author", warn),
         summary=summary,
         draft=draft,
         slug=_slug(entry, title),
         body=markdown_body(html),
         lang=_language(json_item, site_language),
-        image=json_item.image if json_item is not None else None,
+        image=_image(json_item, warn),
     )
+
+
+def _whole_minutes(moment: datetime) -> datetime:
+    """An offset with seconds (a zone's local mean time) cannot be written: the same moment
+    in UTC. A date out of range is left as it is, for the store's check to refuse."""
+    return moment if out_of_range(moment) else in_whole_minutes(moment)
+
+
+def _image(item: JsonItem | None, warn: Callable[[str], None]) -> str | None:
+    image = item.image if item is not None else None
+    if image is not None and (char := unfit_char(image)):
+        warn(f"its image URL holds {describe_char(char)}, which no field may hold; left out")
+        return None
+    return image
 
 
 def _language(item: JsonItem | None, site_language: str | None) -> str | None:
@@ -481,15 +511,71 @@ def _entry_id(entry: FeedDict, warn: Callable[[str], None]) -> str:
         warn(f"id {entry_id!r} is a {scheme}: URI, not an identifier; {instead}")
         entry_id = ""
     entry_id = entry_id or link or ""
+    if char := unfit_char(entry_id):
+        given, entry_id = entry_id, fit_text(entry_id)
+        unfit = f"{describe_char(char)}, which no field may hold"
+        warn(f"id {shown(given)} holds {unfit}; its id is {shown(entry_id)}")
     if not entry_id:
         raise BadEntry("no id and no link, so a second import could not recognise it")
     return entry_id
 
 
-def _check_size(incoming: Incoming, max_bytes: int) -> None:
-    size = len(incoming.text(incoming.slug).encode())
-    if size > max_bytes:
-        raise BadEntry(f"a post of {_size(size)}, {_more_than(max_bytes)}")
+def _check_post(incoming: Incoming, config: Config) -> None:
+    """BadEntry if the store would refuse the post file: its size, then whatever the
+    store's own parser and checks (those of `syndicate check`) find wrong with it."""
+    data = incoming.text(incoming.slug).encode()
+    max_bytes = config.store.max_post_bytes
+    if len(data) > max_bytes:
+        raise BadEntry(f"a post of {_size(len(data))}, {_more_than(max_bytes)}")
+    site = config.site
+    post, problems = parse_post(
+        _file_name(incoming, incoming.slug),
+        data,
+        author=site.author,
+        language=site.language,
+        timezone=config.tz,
+        max_nesting=config.store.max_nesting,
+    )
+    errors = [problem.message for problem in problems if problem.severity == "error"]
+    if errors or post is None:
+        raise BadEntry(errors[0] if errors else "the store cannot read it")
+
+
+def fit_text(text: str) -> str:
+    """`text` without the characters no field may hold (see xmlchars.unfit_char)."""
+    if unfit_char(text) is None:  # nearly every text: one search
+        return text
+    unfit = {ord(char): None for char in set(text) if unfit_char(char)}
+    return text.translate(unfit)
+
+
+def _fit_name(name: str | None, kind: str, warn: Callable[[str], None]) -> str | None:
+    """A category, tag or author name whose slug can name a folder everywhere: `name`,
+    else cut to a slug's length, else None (`nul` names a device on Windows), with a warning."""
+    slug = slugify(name) if name else ""
+    reason = unfit_slug(slug) if slug else None
+    if name is None or reason is None:
+        return name
+    if len(slug.encode()) > MAX_SLUG_BYTES:
+        cut = _cut_for_slug(name)
+        if cut and unfit_slug(slugify(cut)) is None:
+            warn(f"the {kind} {shown(name)} makes a slug that {reason}; cut to {len(cut)} characters")
+            return cut
+    warn(f"the {kind} {shown(name)} makes the slug {shown(slug)}, which {reason}; left out")
+    return None
+
+
+def _cut_for_slug(name: str) -> str:
+    """The longest start of `name` whose slug is at most MAX_SLUG_BYTES (a binary search:
+    each try is a slugify, and a slug is no shorter for a longer start)."""
+    low, high = 0, min(len(name), MAX_SLUG_BYTES)  # enough for any name, and few bytes to slugify
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(slugify(name[:middle]).encode()) <= MAX_SLUG_BYTES:
+            low = middle
+        else:
+            high = middle - 1
+    return name[:low].rstrip()
 
 
 def _more_than(max_bytes: int) -> str:
@@ -511,7 +597,7 @@ def _warn_of_entry(progress: _Progress, number: int, entry: FeedDict, message: s
 
 
 def _label(entry: FeedDict) -> str:
-    return str(entry.get("id") or entry.get("link") or entry.get("title") or "no id")
+    return escape_unfit(str(entry.get("id") or entry.get("link") or entry.get("title") or "no id"))
 
 
 def _page_link(entry: FeedDict) -> str | None:
@@ -527,7 +613,7 @@ def _title(entry: FeedDict) -> str:
     title = str(entry.get("title") or "")
     if (entry.get("title_detail") or {}).get("type") in _HTML_TYPES:
         title = plain_text(title)
-    return " ".join(title.split())
+    return " ".join(fit_text(title).split())
 
 
 def title_from_text(text: str, length: int = 60) -> str:
@@ -564,14 +650,17 @@ def _summary(entry: FeedDict, html: str) -> str | None:
     # Without a summary of its own, feedparser copies the content into `summary` (and no detail).
     if not entry.get("content") or not detail:
         return None
-    summary = plain_text(_as_html(str(detail.get("value") or ""), detail.get("type")))
-    return summary if summary and summary != plain_text(html) else None
+    summary = fit_text(plain_text(_as_html(str(detail.get("value") or ""), detail.get("type")))).strip()
+    return summary if summary and summary != fit_text(plain_text(html)).strip() else None
 
 
 def entry_date(entry: FeedDict, key: str) -> datetime | None:
     """The entry's `key` date with the offset it was written with, or in UTC."""
     parsed = _field(entry, f"{key}_parsed")
-    utc = datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None
+    try:
+        utc = datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None
+    except (ValueError, OverflowError):  # past year 9999 in UTC: the date as written, for the store to judge
+        utc = None
     raw = _field(entry, key)
     local = with_offset(raw) if isinstance(raw, str) else None
     # feedparser reads more date formats than the standard library: trust ours only if both agree.
@@ -598,12 +687,13 @@ def with_offset(text: str) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-def _terms(entry: FeedDict) -> tuple[str | None, tuple[str, ...]]:
-    """(category, tags): the first term is the category, the rest are tags."""
+def _terms(entry: FeedDict, warn: Callable[[str], None]) -> tuple[str | None, tuple[str, ...]]:
+    """(category, tags): the first term is the category, the rest are tags, no more of
+    them than a post may have."""
     terms: list[tuple[str, str]] = []
     for tag in entry.get("tags") or ():
         scheme = str(tag.get("scheme") or "")
-        name = " ".join(str(tag.get("term") or tag.get("label") or "").split())
+        name = " ".join(fit_text(str(tag.get("term") or tag.get("label") or "")).split())
         if name and scheme != _BLOGGER_KIND:
             terms.append((scheme, name))
     if any(scheme in ("category", "post_tag") for scheme, _ in terms):
@@ -612,8 +702,15 @@ def _terms(entry: FeedDict) -> tuple[str | None, tuple[str, ...]]:
         names += [name for scheme, name in terms if scheme == "post_tag"]
     else:
         names = [name for _, name in terms]
-    unique = list(dict.fromkeys(names))
-    return (unique[0], tuple(unique[1:])) if unique else (None, ())
+    fitting = (_fit_name(name, "term", warn) for name in dict.fromkeys(names))
+    unique = list(dict.fromkeys(name for name in fitting if name is not None))
+    if not unique:
+        return None, ()
+    category, tags = unique[0], unique[1:]
+    if len(tags) > MAX_TAGS:
+        warn(f"{len(tags)} tags, more than a post may have ({MAX_TAGS}); the first {MAX_TAGS} kept")
+        tags = tags[:MAX_TAGS]
+    return category, tuple(tags)
 
 
 def _author(info: FeedDict) -> str | None:
@@ -623,7 +720,7 @@ def _author(info: FeedDict) -> str | None:
     # RSS's `address (Name)`: feedparser cuts a domain of over four letters short, and the name with it.
     if rss_form := _RSS_AUTHOR.match(str(_field(info, "author") or "")):
         name = rss_form.group(1)
-    return " ".join(str(name or "").split()) or None
+    return " ".join(fit_text(str(name or "")).split()) or None
 
 
 def _slug(entry: FeedDict, title: str) -> str:
