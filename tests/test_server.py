@@ -175,6 +175,15 @@ def test_serves_on_the_production_stack(server: Server) -> None:
     assert "serving with uvicorn on httptools and uvloop" in server.log.read_text()
 
 
+def test_the_log_says_a_first_build_is_under_way_and_when_it_is_done(server: Server) -> None:
+    lines = server.log.read_text().splitlines()
+    started = next(n for n, line in enumerate(lines) if "first build of the store at" in line)
+    done = next(n for n, line in enumerate(lines) if "first build done in" in line)
+    serving = next(n for n, line in enumerate(lines) if "serving with uvicorn" in line)
+    assert "the port opens when it is done" in lines[started]
+    assert started < done < serving
+
+
 def test_first_build_failure_exits_with_one_line(tmp_path: Path) -> None:
     config = tmp_path / "syndicate.toml"
     config.write_text(CONFIG.format(port=free_port(), interval=1), encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from importlib.util import find_spec
 
 import uvicorn
@@ -25,10 +26,14 @@ def serve(
     handler = configure_logging(log_format or config.server.log_format)
     site = Site(config)
     # The first Build is made before the port is opened: no request ever finds nothing to serve.
+    # It may take minutes (a large store, posts stopped at build.render_timeout): say so.
+    log.info("first build of the store at %s; the port opens when it is done", site.store.root)
+    started = time.monotonic()
     if not site.rebuild():
         assert site.error is not None
         print(f"syndicate: error: first build failed: {site.error.message}", file=sys.stderr)
         return 1
+    log.info("first build done in %.1f s", time.monotonic() - started)
     access_log = AccessLog(handler) if config.server.access_log else None
     allowed = budget(config.server.max_connections)
     connections = Connections(allowed.connections, config.server.header_timeout)
