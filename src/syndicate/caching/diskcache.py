@@ -9,8 +9,10 @@ Every value is stored with a checksum of its key and bytes: a value that comes b
 otherwise (random bytes written over it, a torn page) is a miss, never bytes served.
 A file SQLite reports as damaged, when opened or at any later read or write, is set
 aside as `<name>.sqlite3.damaged-<time>` (the last one only) and a new one started,
-with one warning. Each connection checks, before it is used, that the path still names
-the file it opened: after another process or thread set the file aside, or someone
+with one warning. Each warning about a file is given once by a process and the workers
+it started (crew.warn_once), though each worker has copies of its own of the caches it
+was sent. Each connection checks, before it is used, that the path still names the file
+it opened: after another process or thread set the file aside, or someone
 deleted the cache folder, it opens the new one.
 """
 
@@ -25,6 +27,8 @@ import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
+
+from syndicate.workers.crew import warn_once
 
 log = logging.getLogger("syndicate")
 
@@ -188,7 +192,7 @@ class DiskCache:
         return aside
 
     def _disable(self, reason: str) -> None:
-        log.warning("%s; going on without it", reason)
+        warn_once(log, f"{reason}; going on without it")
         if self._db is not None:
             self._db.close()
         self._db = None
@@ -196,12 +200,12 @@ class DiskCache:
 
     def _reader_failed(self, exc: BaseException) -> None:
         if not self._read_failed:  # once, not once per request
-            log.warning("cache read failed, making the value again: %s", exc)
+            warn_once(log, f"cache {self.path}: a read failed, making the value again: {exc}")
             self._read_failed = True
 
     def _unsound(self) -> None:
         if not self._unsound_seen:  # once: each value is made again and written over it
-            log.warning("cache %s holds damaged values; making them again", self.path)
+            warn_once(log, f"cache {self.path} holds damaged values; making them again")
             self._unsound_seen = True
 
     # Values

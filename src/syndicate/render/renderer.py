@@ -1,7 +1,9 @@
 """Markdown to safe HTML, and a post to an Entry ready for output.
 
 Each post version is rendered once: results are cached by the source file's
-hash and the post's URL, so an unchanged post is never rendered again.
+hash and the post's URL, so an unchanged post is never rendered again; nor is one that
+could not be rendered (it took too long, or the converter failed), which is skipped with
+the same problem line at once by every later process, until the post or the code changes.
 """
 
 from __future__ import annotations
@@ -178,6 +180,17 @@ _Job = tuple[Post, Path | None, str, ExcerptSettings]
 _Kept = tuple[str, Rendered | RenderFailed]
 
 
+class _TooSlow(RenderFailed):
+    """A post stopped at build.render_timeout: kept on disk with that timeout, it is tried
+    again only under a longer one."""
+
+
+class _Passing(RenderFailed):
+    """A failure that may not happen again: the process rendering it died (the kernel kills
+    one for the memory the whole machine lacks, an operator kills one by hand), or Python ran
+    out of memory. Skipped by this process (each try costs a while), never kept on disk."""
+
+
 class Renderer:
     """Turns posts into Entries. Each post version is rendered once: with a cache folder,
     its HTML is kept on disk (read back when an output needs it) for this process and the
@@ -198,7 +211,9 @@ class Renderer:
         self._entries: dict[tuple[str, str], tuple[Entry, str]] = {}  # post version -> (entry, render key)
         self._disk = DiskCache(cache_dir, "rendered") if cache_dir is not None else None
         self.rendered = 0  # how many posts the last entries() call rendered, or tried to
-        self.failed: dict[str, Problem] = {}  # by render key: posts that cannot be rendered, skipped
+        # By render key: posts that cannot be rendered, skipped (found so or told so by the
+        # disk cache).
+        self.failed: dict[str, Problem] = {}
         # By render key: what the posts of the last entries() call rendered with, published
         # all the same (formulas left as their source).
         self.warned: dict[str, tuple[Problem, ...]] = {}
@@ -247,7 +262,8 @@ class Renderer:
         self.warned = {key: self.warned[key] for _, key in current.values() if key in self.warned}
         if self._disk is not None and self._disk.oversized(2 * len(current)):  # HTML and excerpt
             keys = {key for _, key in current.values()}
-            self._disk.keep_only(keys | {_excerpt_key(key) for key in keys})
+            failed = {_excerpt_key(key) for key in self.failed}  # why those are not rendered
+            self._disk.keep_only(keys | {_excerpt_key(key) for key in keys} | failed)
         return [current[post.version][0] for post in posts if post.version in current]
 
     def _entries_of(
@@ -266,15 +282,27 @@ class Renderer:
         if self._disk is not None:
             found = self._disk.get_many(_excerpt_key(key) for key in fresh if key not in excerpts)
             for key, (post, _) in fresh.items():
-                if _excerpt_key(key) in found:
-                    excerpts[key], math_errors = _decode_excerpt(found[_excerpt_key(key)])
+                kept = _decode_excerpt(found[_excerpt_key(key)]) if _excerpt_key(key) in found else None
+                if isinstance(kept, _KeptFailure):
+                    # Not tried again: it would fail the same, unless given longer than before.
+                    if kept.timeout is None:
+                        self.failed[key] = _failed(post, kept.reason)
+                    elif kept.timeout >= self._timeout:
+                        self.failed[key] = _failed(post, _too_slow(self._timeout))
+                elif kept is not None:
+                    excerpts[key], math_errors = kept
                     self._warn(key, post, math_errors)
         todo = {key: job for key, job in fresh.items() if key not in excerpts and key not in self.failed}
         for batch in self._render_all(todo, root):
             for key, done in batch:
                 self.rendered += 1
                 if isinstance(done, RenderFailed):
-                    self.failed[key] = Problem(todo[key][0].source, 1, f"cannot be rendered: {done}")
+                    self.failed[key] = _failed(todo[key][0], str(done))
+                    if self._disk is not None and not isinstance(done, _Passing):
+                        # At once: a server stopped while it waits for the next slow post
+                        # has these when it starts again.
+                        timeout = self._timeout if isinstance(done, _TooSlow) else None
+                        self._disk.put_many({_excerpt_key(key): _encode_failure(str(done), timeout)})
                     continue
                 excerpts[key] = done.excerpt
                 self._warn(key, todo[key][0], done.math_errors)
@@ -333,11 +361,12 @@ class Renderer:
         try:
             for done in crew.run(jobs[start : start + chunk] for start in range(0, len(jobs), chunk)):
                 if isinstance(done, Lost):
-                    if done.died is None:
-                        reason = f"it took longer than build.render_timeout ({self._timeout} s): stopped"
-                    else:
-                        reason = f"the process rendering it died ({done.died}), twice"
-                    yield [(done.item[0], RenderFailed(f"{reason}; skipped"))]
+                    failed = (
+                        _TooSlow(_too_slow(self._timeout))
+                        if done.died is None
+                        else _Passing(f"the process rendering it died ({done.died}), twice; skipped")
+                    )
+                    yield [(done.item[0], failed)]
                 else:
                     yield done
         finally:
@@ -399,9 +428,42 @@ def _encode_excerpt(excerpt: str, math_errors: tuple[str, ...]) -> bytes:
     return json.dumps([excerpt, *math_errors], ensure_ascii=False).encode()
 
 
-def _decode_excerpt(data: bytes) -> tuple[str, tuple[str, ...]]:
-    excerpt, *math_errors = json.loads(data)
-    return excerpt, tuple(math_errors)
+class _KeptFailure(NamedTuple):
+    """What the disk cache keeps under the excerpt key of a post that could not be rendered:
+    why, and the render_timeout it was stopped at if it took too long."""
+
+    reason: str
+    timeout: float | None
+
+
+def _encode_failure(reason: str, timeout: float | None) -> bytes:
+    return json.dumps({"failed": reason, "timeout": timeout}, ensure_ascii=False).encode()
+
+
+def _decode_excerpt(data: bytes) -> tuple[str, tuple[str, ...]] | _KeptFailure | None:
+    """The excerpt and math errors kept, or why the post could not be rendered; None for
+    anything else (a value of another shape is a miss, as a damaged one is)."""
+    try:
+        kept = json.loads(data)
+    except ValueError:  # UnicodeDecodeError too
+        return None
+    if isinstance(kept, list) and kept and all(isinstance(text, str) for text in kept):
+        excerpt, *math_errors = kept
+        return excerpt, tuple(math_errors)
+    if isinstance(kept, dict) and kept.keys() == {"failed", "timeout"}:
+        reason, timeout = kept["failed"], kept["timeout"]
+        sound_timeout = timeout is None or (type(timeout) in (int, float) and timeout > 0)
+        if isinstance(reason, str) and reason and sound_timeout:
+            return _KeptFailure(reason, timeout)
+    return None
+
+
+def _too_slow(timeout: float) -> str:
+    return f"it took longer than build.render_timeout ({timeout} s): stopped; skipped"
+
+
+def _failed(post: Post, reason: str) -> Problem:
+    return Problem(post.source, 1, f"cannot be rendered: {reason}")
 
 
 def _math_problem(post: Post, error: str) -> Problem:
@@ -423,7 +485,8 @@ def _render_job(job: _Job) -> Rendered | RenderFailed:
         return render_post(body, post.summary, url, excerpt)
     except Exception as exc:  # RecursionError in Python-Markdown, say: this post's problem only
         _local.markdown = None  # not reused half-way through a document
-        return RenderFailed.of(exc)
+        failed = RenderFailed.of(exc)
+        return _Passing(failed.reason) if isinstance(exc, MemoryError) else failed
 
 
 def _warm_up() -> None:

@@ -17,7 +17,8 @@ nothing else of this process: the same work runs the same in both, and a forked 
 never touches an object it inherited (a database connection, a lock) by mistake.
 Workers never outlive this process (bind_to_parent): the kernel kills a worker when the
 thread that started it ends, which a server's threads do only when it stops. A worker
-found dead while it waited for work is replaced.
+found dead while it waited for work is replaced. A warning given once (warn_once) is
+this process's to give, once, whichever of its workers came upon it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import ctypes
 import ctypes.util
 import gc
 import io
+import logging
 import math
 import multiprocessing
 import os
@@ -56,6 +58,42 @@ _PARENTS_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _Work = tuple[
     Callable[[Any], Any], Callable[[list[Any]], Any], Callable[[], object] | None, bool, tuple[object, ...]
 ]
+# A warning given once: its logger's name, and its text.
+_Note = tuple[str, str]
+# Warnings given once, by this process or for it (see warn_once), and when (monotonic).
+_given: dict[_Note, float] = {}
+_given_lock = threading.Lock()
+_GIVEN_FOR = 3600.0  # seconds: a server whose cache file is damaged again later says so again
+_GIVEN_KEPT = 1000  # distinct warnings remembered at most
+_notes: list[_Note] | None = None  # in a worker: those the parent is to give, with the next reply
+
+
+def warn_once(logger: logging.Logger, message: str) -> None:
+    """Log `message` as a warning, unless this process or a worker it started did within the
+    last hour. In a worker it is sent to the parent with the chunk's results, and given
+    there: a command whose workers all come upon the same thing (a damaged cache file)
+    says so once."""
+    note = (logger.name, message)
+    now = time.monotonic()
+    with _given_lock:
+        given = _given.get(note)
+        if given is not None and now - given < _GIVEN_FOR:
+            return
+        if len(_given) >= _GIVEN_KEPT:
+            _given.clear()
+        _given[note] = now
+    if _notes is not None:
+        _notes.append(note)
+    else:
+        logger.warning("%s", message)
+
+
+def _take_notes() -> list[_Note]:
+    """In a worker: the warnings to send to the parent now."""
+    taken = list(_notes or ())
+    if _notes is not None:
+        _notes.clear()
+    return taken
 
 
 @dataclass(frozen=True)
@@ -128,7 +166,9 @@ class Crew(Generic[T, R]):
                         continue
                     del busy[worker.conn]
                     self._idle.append(worker)
-                    ok, value = pickle.loads(message)
+                    ok, value, notes = pickle.loads(message)
+                    for name, text in notes:
+                        warn_once(logging.getLogger(name), text)
                     if not ok:
                         raise value
                     yield value
@@ -303,6 +343,8 @@ def _forked(conn: Connection, parent: int) -> None:
 
 def _serve(conn: Connection, work: _Work) -> None:
     """A worker's life: chunks until the parent sends None, or goes."""
+    global _notes
+    _notes = []  # its warn_once() are the parent's to give
     do, keep, setup, report, shared = work
     if setup is not None:
         setup()
@@ -323,10 +365,11 @@ def _serve(conn: Connection, work: _Work) -> None:
             reply: tuple[bool, Any] = (True, keep(made))
         except Exception as exc:
             reply = (False, exc)
+        notes = _take_notes()
         try:
-            conn.send_bytes(pickle.dumps(reply))
+            conn.send_bytes(pickle.dumps((*reply, notes)))
         except pickle.PicklingError as exc:
-            conn.send_bytes(pickle.dumps((False, RuntimeError(f"a worker's result: {exc}"))))
+            conn.send_bytes(pickle.dumps((False, RuntimeError(f"a worker's result: {exc}"), notes)))
 
 
 def bind_to_parent(parent: int) -> None:
