@@ -16,7 +16,9 @@ RUN = 500_000  # characters: seconds each, squared
 
 def check(tmp_path: Path) -> subprocess.CompletedProcess[str]:
     config = tmp_path / "syndicate.toml"
-    config.write_text('[store]\npath = "content"\n[build]\ncache_dir = "cache"\n', encoding="utf-8")
+    # Posts of 500 KB: feeds would carry them by their summary, and `check` say so for each.
+    settings = '[store]\npath = "content"\n[build]\ncache_dir = "cache"\n[feed]\nfull_max_bytes = 1000000\n'
+    config.write_text(settings, encoding="utf-8")
     return subprocess.run(
         [sys.executable, "-m", "syndicate.cli", "check", "--config", str(config)],
         cwd=tmp_path,

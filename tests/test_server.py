@@ -19,6 +19,8 @@ from conftest import write
 from lxml import etree
 from serving import CONFIG, Server, free_port, start, stop, wait_for
 
+from syndicate.logs import ACCESS_LOGGER
+
 POST = "---\ntitle: {title}\ndate: {date}\ncategory: Systems\ntags: [python]\n---\n{body}\n"
 
 
@@ -228,7 +230,7 @@ def test_access_log_can_be_turned_off(tmp_path: Path) -> None:
     finally:
         stop(server)
     text = server.log.read_text()
-    assert "access" not in text and '"GET /' not in text
+    assert f"{ACCESS_LOGGER}:" not in text and '"GET /' not in text
 
 
 def test_json_logs_one_object_per_line(tmp_path: Path) -> None:
