@@ -113,12 +113,16 @@ def test_unknown_paths_get_a_real_404_page(client: TestClient, path: str) -> Non
     assert response.status_code == 404
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert "Not found" in response.text
+    assert response.headers.get_list("content-security-policy") == [
+        client.get("/").headers["content-security-policy"]
+    ]
 
 
 def test_missing_trailing_slash_redirects_to_base_url(client: TestClient) -> None:
     response = client.get("/tags/rl", follow_redirects=False, headers={"Host": "evil.example"})
     assert response.status_code == 301
     assert response.headers["location"] == "https://blog.example/tags/rl/"
+    assert response.headers.get_list("content-security-policy") == [FILE_POLICY]
 
 
 @pytest.mark.parametrize(

@@ -129,7 +129,7 @@ class SiteApp:
             if resource is not None and resource.kind != "not_found" and _is_clean(scope):
                 await self._answer(scope, send, build, resource)
                 return resource.kind
-        await self._starlette(scope, receive, _secured(send))
+        await self._starlette(scope, receive, self._secured(send))
         return None
 
     # The short path
@@ -241,6 +241,21 @@ class SiteApp:
             self._prepared[path] = prepared
         return prepared
 
+    def _secured(self, send: Send) -> Send:
+        """`send` giving each response Starlette makes (a handler's, a redirect, a 405, a 500)
+        the policy of what it is: a page's for HTML, else a file's, under which a browser runs
+        no script."""
+
+        async def secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                media_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                headers += _encoded(self._security(media_type.decode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return secured
+
     def _security(self, media_type: str) -> dict[str, str]:
         policy = self._html_policy if media_type.startswith("text/html") else FILE_POLICY
         return {"x-content-type-options": "nosniff", "content-security-policy": policy}
@@ -261,7 +276,7 @@ class SiteApp:
             return RedirectResponse(absolute(self.site.config.site.base_url, target), status_code=301)
         page = build.resources.get(NOT_FOUND_PATH) if build is not None else None
         body = page.body if page is not None else self._not_found
-        headers = {**self._security(HTML), "cache-control": "no-cache"}
+        headers = {"cache-control": "no-cache"}
         if request.method == "HEAD":
             headers["content-length"] = str(len(body))
             return Response(b"", 404, headers=headers, media_type=HTML)
@@ -277,12 +292,12 @@ class SiteApp:
         return Response(
             json.dumps(health, ensure_ascii=False, indent=2) + "\n",
             status,
-            headers={"cache-control": "no-store", **self._security("application/json")},
+            headers={"cache-control": "no-store"},
             media_type="application/json",
         )
 
     async def _prometheus(self, request: Request) -> Response:
-        headers = {"cache-control": "no-store", **self._security(CONTENT_TYPE)}
+        headers = {"cache-control": "no-store"}
         return Response(self.metrics.render(), headers=headers, media_type=CONTENT_TYPE)
 
     async def _stats(self, request: Request) -> Response:
@@ -299,10 +314,8 @@ class SiteApp:
         }
         if not authorized(request.headers.get("authorization"), request.query_params.get("token"), token):
             headers["www-authenticate"] = 'Bearer realm="syndicate stats"'
-            headers.update(self._security("text/plain"))
             return Response("Unauthorized\n", 401, headers=headers, media_type="text/plain")
         body = await asyncio.to_thread(lambda: render(gather(self.readership.audience), self.site.config))
-        headers.update(self._security(HTML))
         if request.method == "HEAD":
             headers["content-length"] = str(len(body))
             return Response(b"", headers=headers, media_type=HTML)
@@ -329,27 +342,6 @@ class SiteApp:
         while True:
             await asyncio.sleep(SAVE_EVERY)
             await asyncio.to_thread(self.readership.save)  # it writes and renames a file
-
-
-def _secured(send: Send) -> Send:
-    """`send` giving every response that has no policy of its own (Starlette's 405, a 500)
-    the policy of a file that is not a page: a browser runs no script in it."""
-
-    async def secured(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = list(message.get("headers", []))
-            if all(name.lower() != b"content-security-policy" for name, _ in headers):
-                headers += [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"content-security-policy", _FILE_POLICY),
-                ]
-                message = {**message, "headers": headers}
-        await send(message)
-
-    return secured
-
-
-_FILE_POLICY = FILE_POLICY.encode()
 
 
 def create_app(
