@@ -26,6 +26,11 @@ def unfit_char(text: str) -> str | None:
     return match.group() if match else None
 
 
+def strip_unfit(text: str) -> str:
+    """`text` without the characters no field may hold."""
+    return text if unfit_char(text) is None else _UNFIT.sub("", text)
+
+
 def escape_unfit(text: str) -> str:
     """`text` with each character no field may hold written as its escape, `\\x01`: a path
     in a problem line that cannot carry a terminal's control codes."""

@@ -51,7 +51,7 @@ from syndicate.render.excerpt import plain_text
 from syndicate.source.fieldcheck import in_whole_minutes, out_of_range, shown
 from syndicate.source.frontmatter import MAX_TAGS, parse_post
 from syndicate.urls import MAX_SLUG_BYTES, foreign_scheme, slugify, unfit_slug
-from syndicate.xmlchars import describe_char, escape_unfit, unfit_char
+from syndicate.xmlchars import describe_char, escape_unfit, strip_unfit, unfit_char
 
 USER_AGENT = "syndicate-import"
 TIMEOUT = 30.0  # seconds to wait for a feed's server
@@ -434,7 +434,7 @@ def read_entry(
     if not title:
         if is_blank(html):
             raise BadEntry("no title and no content")
-        title = title_from_text(fit_text(plain_text(html)))
+        title = title_from_text(strip_unfit(plain_text(html)))
         if not title:
             raise BadEntry("no title, and no text in the content to make one from")
     summary = _summary(entry, html)
@@ -512,7 +512,7 @@ def _entry_id(entry: FeedDict, warn: Callable[[str], None]) -> str:
         entry_id = ""
     entry_id = entry_id or link or ""
     if char := unfit_char(entry_id):
-        given, entry_id = entry_id, fit_text(entry_id)
+        given, entry_id = entry_id, strip_unfit(entry_id)
         unfit = f"{describe_char(char)}, which no field may hold"
         warn(f"id {shown(given)} holds {unfit}; its id is {shown(entry_id)}")
     if not entry_id:
@@ -539,14 +539,6 @@ def _check_post(incoming: Incoming, config: Config) -> None:
     errors = [problem.message for problem in problems if problem.severity == "error"]
     if errors or post is None:
         raise BadEntry(errors[0] if errors else "the store cannot read it")
-
-
-def fit_text(text: str) -> str:
-    """`text` without the characters no field may hold (see xmlchars.unfit_char)."""
-    if unfit_char(text) is None:  # nearly every text: one search
-        return text
-    unfit = {ord(char): None for char in set(text) if unfit_char(char)}
-    return text.translate(unfit)
 
 
 def _fit_name(name: str | None, kind: str, warn: Callable[[str], None]) -> str | None:
@@ -613,7 +605,7 @@ def _title(entry: FeedDict) -> str:
     title = str(entry.get("title") or "")
     if (entry.get("title_detail") or {}).get("type") in _HTML_TYPES:
         title = plain_text(title)
-    return " ".join(fit_text(title).split())
+    return " ".join(strip_unfit(title).split())
 
 
 def title_from_text(text: str, length: int = 60) -> str:
@@ -650,8 +642,8 @@ def _summary(entry: FeedDict, html: str) -> str | None:
     # Without a summary of its own, feedparser copies the content into `summary` (and no detail).
     if not entry.get("content") or not detail:
         return None
-    summary = fit_text(plain_text(_as_html(str(detail.get("value") or ""), detail.get("type")))).strip()
-    return summary if summary and summary != fit_text(plain_text(html)).strip() else None
+    summary = strip_unfit(plain_text(_as_html(str(detail.get("value") or ""), detail.get("type")))).strip()
+    return summary if summary and summary != strip_unfit(plain_text(html)).strip() else None
 
 
 def entry_date(entry: FeedDict, key: str) -> datetime | None:
@@ -693,7 +685,7 @@ def _terms(entry: FeedDict, warn: Callable[[str], None]) -> tuple[str | None, tu
     terms: list[tuple[str, str]] = []
     for tag in entry.get("tags") or ():
         scheme = str(tag.get("scheme") or "")
-        name = " ".join(fit_text(str(tag.get("term") or tag.get("label") or "")).split())
+        name = " ".join(strip_unfit(str(tag.get("term") or tag.get("label") or "")).split())
         if name and scheme != _BLOGGER_KIND:
             terms.append((scheme, name))
     if any(scheme in ("category", "post_tag") for scheme, _ in terms):
@@ -720,7 +712,7 @@ def _author(info: FeedDict) -> str | None:
     # RSS's `address (Name)`: feedparser cuts a domain of over four letters short, and the name with it.
     if rss_form := _RSS_AUTHOR.match(str(_field(info, "author") or "")):
         name = rss_form.group(1)
-    return " ".join(fit_text(str(name or "")).split()) or None
+    return " ".join(strip_unfit(str(name or "")).split()) or None
 
 
 def _slug(entry: FeedDict, title: str) -> str:
