@@ -91,8 +91,7 @@ class _Document:
 
 def carries_full_content(post: Post, config: Config) -> bool:
     """Whether the post's entries in subscription feeds carry its HTML (else its summary)."""
-    full = (post.feed_content or config.feed.content) == "full"
-    return full and post.size <= config.feed.full_max_bytes
+    return _full_wanted(post, config) and post.size <= config.feed.full_max_bytes
 
 
 def too_large_for_feeds(posts: Iterable[Post], config: Config) -> tuple[Problem, ...]:
@@ -107,8 +106,12 @@ def too_large_for_feeds(posts: Iterable[Post], config: Config) -> tuple[Problem,
             "warning",
         )
         for post in posts
-        if post.size > limit and post.in_feeds and (post.feed_content or config.feed.content) == "full"
+        if post.size > limit and post.in_feeds and _full_wanted(post, config)
     )
+
+
+def _full_wanted(post: Post, config: Config) -> bool:
+    return (post.feed_content or config.feed.content) == "full"
 
 
 def feed_outputs(listings: Listings, config: Config) -> list[Output]:
