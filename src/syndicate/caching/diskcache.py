@@ -43,6 +43,8 @@ _BATCH = 500  # keys per query, below SQLite's limit on parameters
 # SQLite's result codes for a file that is not, or no longer, a sound database.
 _DAMAGE = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT)
 _DAMAGED = ".damaged-"
+# Seconds a write waits for another connection's to end before the cache is given up.
+_WRITE_WAIT = 120.0
 
 
 def _checksum(key: str, value: bytes) -> int:
@@ -86,8 +88,11 @@ class DiskCache:
 
     def _connect(self) -> tuple[sqlite3.Connection, int]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Only the rebuild thread writes (the Site holds a lock), or the build's workers.
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # Only the rebuild thread writes (the Site holds a lock), or the build's workers: a
+        # first build's workers each write batches of tens of MB, and on a slow disk one
+        # waited for another longer than sqlite's default 5 s, found the file "locked" and
+        # went on without the cache. Waiting is right: the other's batch will end.
+        db = sqlite3.connect(self.path, timeout=_WRITE_WAIT, check_same_thread=False, isolation_level=None)
         try:
             # Values are whole pages and feeds, tens to hundreds of KB: in 64 KB pages (for
             # a new file; one that exists keeps its own) each takes a few pages instead of
