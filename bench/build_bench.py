@@ -6,8 +6,12 @@ For each size, on a generated site (bench/gen_store.py), each in fresh processes
   cold run left (both runs are given one through SYNDICATE_BUILD_CACHE_DIR);
   measured from spawning the process until its first Build is ready, which is
   when `syndicate serve` can open its port;
-- rebuilds in the cold run's process: nothing changed, the newest post edited,
-  a post added (the newest), that post deleted;
+- rebuilds in the cold run's process, once it runs as `syndicate serve` does after its
+  first build (its scheduler started, so the worker that renders a few posts is kept
+  between rebuilds): nothing changed, the newest post edited, a post added (the
+  newest), that post deleted. Each is timed until its new Build is served, which is when
+  a request sees the change; the rebuild ends a little later, once the feeds it left for
+  after that are made and kept (Builder.settle): that is timed too ("until settled");
 - peak resident memory of the cold run's process (VmHWM), all of the above included,
   and of its largest worker process (render workers, and forked output workers);
 - the peak memory of the cold run's processes together: the sum of their proportional
@@ -67,6 +71,10 @@ class SizeResult:
     edited: Sample = field(default_factory=Sample)
     added: Sample = field(default_factory=Sample)
     deleted: Sample = field(default_factory=Sample)
+    # The same rebuilds until they ended (settled): after they were served.
+    edited_settled: Sample = field(default_factory=Sample)
+    added_settled: Sample = field(default_factory=Sample)
+    deleted_settled: Sample = field(default_factory=Sample)
     peak_rss: int = 0  # bytes
     peak_worker_rss: int = 0  # bytes, the largest worker process
     peak_tree_pss: int = 0  # bytes, the cold run's processes together (sampled)
@@ -115,6 +123,12 @@ def run_size(
     result.edited.values.extend(cold.edited)
     result.added.values.extend(cold.added)
     result.deleted.values.extend(cold.deleted)
+    for sample, timings in (
+        (result.edited_settled, cold.edited_settled),
+        (result.added_settled, cold.added_settled),
+        (result.deleted_settled, cold.deleted_settled),
+    ):
+        sample.values.extend(timings)
 
     for number in range(restarts):
         _progress(f"build {posts:,}: restart {number + 1} of {restarts}")
@@ -159,6 +173,9 @@ class ColdReport:
     edited: list[float]
     added: list[float]
     deleted: list[float]
+    edited_settled: list[float]
+    added_settled: list[float]
+    deleted_settled: list[float]
     peak_rss: int
     peak_worker_rss: int
 
@@ -172,18 +189,26 @@ class RestartReport:
 
 def _child_cold(config_path: Path, repeats: int) -> ColdReport:
     site = Site(load_config(config_path))
-    cold = _rebuild(site, expect_change=True)
+    cold = _rebuild(site, expect_change=True)[1]
+    assert site.build is not None
+    site.start()  # as serve does; its interval (a day, gen_store) never falls within the bench
+    try:
+        return _rebuilds(site, cold, repeats)
+    finally:
+        site.stop()
+
+
+def _rebuilds(site: Site, cold: float, repeats: int) -> ColdReport:
     assert site.build is not None
     newest = site.store.root / site.build.published[0].source
     original = newest.read_bytes()
     stat = newest.stat()
-    unchanged = [_rebuild(site, expect_change=False) for _ in range(repeats)]
-    edited = []
+    unchanged = [_rebuild(site, expect_change=False)[1] for _ in range(repeats)]
+    edited, added, deleted = [], [], []
     for number in range(repeats):
         newest.write_bytes(original + f"\nEdited for the benchmark, round {number}. 编辑。\n".encode())
         _touch(newest, stat.st_mtime_ns + (number + 1) * 1_000_000_000)
         edited.append(_rebuild(site, expect_change=True))
-    added, deleted = [], []
     for number in range(repeats):
         path = site.store.root / ADDED_NAME.format(number)
         path.write_text(_new_post(number), encoding="utf-8")
@@ -198,9 +223,12 @@ def _child_cold(config_path: Path, repeats: int) -> ColdReport:
         resources=len(site.build.resources),
         cold=cold,
         unchanged=unchanged,
-        edited=edited,
-        added=added,
-        deleted=deleted,
+        edited=[served for served, _ in edited],
+        added=[served for served, _ in added],
+        deleted=[served for served, _ in deleted],
+        edited_settled=[settled for _, settled in edited],
+        added_settled=[settled for _, settled in added],
+        deleted_settled=[settled for _, settled in deleted],
         peak_rss=peak_rss_bytes(),
         peak_worker_rss=peak_worker_rss_bytes(),
     )
@@ -208,18 +236,20 @@ def _child_cold(config_path: Path, repeats: int) -> ColdReport:
 
 def _child_restart(config_path: Path) -> RestartReport:
     site = Site(load_config(config_path))
-    build = _rebuild(site, expect_change=True)
+    build = _rebuild(site, expect_change=True)[1]
     return RestartReport(build=build, ready_at=time.time(), peak_rss=peak_rss_bytes())
 
 
-def _rebuild(site: Site, expect_change: bool) -> float:
+def _rebuild(site: Site, expect_change: bool) -> tuple[float, float]:
+    """Seconds until the rebuild's Build was served (all of it if nothing changed), and
+    until the rebuild ended."""
     changed = site.stats.changed
     seconds = timed(site.rebuild)
     if site.error is not None:
         raise RuntimeError(f"rebuild failed: {site.error.message}")
     if (site.stats.changed > changed) != expect_change:
         raise RuntimeError(f"rebuild {'found nothing' if expect_change else 'made a new Build'} unexpectedly")
-    return seconds
+    return (site.stats.last_served_after if expect_change else seconds), seconds
 
 
 def _touch(path: Path, mtime_ns: int) -> None:
@@ -252,8 +282,11 @@ def table_data(results: list[SizeResult]) -> tuple[list[str], list[list[str]]]:
             ("  of which Site.rebuild()", result.restart_build),
             ("rebuild, nothing changed", result.unchanged),
             ("rebuild, one post edited", result.edited),
+            ("  until settled", result.edited_settled),
             ("rebuild, one post added", result.added),
+            ("  until settled", result.added_settled),
             ("rebuild, one post deleted", result.deleted),
+            ("  until settled", result.deleted_settled),
         ):
             if sample.values:
                 median, best = format_seconds(sample.median), format_seconds(sample.min)

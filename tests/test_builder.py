@@ -16,7 +16,8 @@ from conftest import make_config, write
 
 from syndicate.build import builder as builder_module
 from syndicate.build.builder import Build, Builder, make_build
-from syndicate.build.resource import OnDemand
+from syndicate.build.resource import OnDemand, Stored
+from syndicate.caching.diskcache import DiskCache
 from syndicate.config import Config
 from syndicate.posts import Post
 from syndicate.render import renderer
@@ -149,6 +150,54 @@ def test_a_restart_reuses_outputs_from_the_disk_cache(store: Path, tmp_path: Pat
     write(store, "p005.md", POST.format(title="Post 5 edited", day=6, category="c2", tag=0, body="New"))
     edited = Builder(config, tmp_path / "cache").build(PostStore(config).load(), NOW)
     assert same(edited, make_build(PostStore(config).load(), config, NOW))
+
+
+@pytest.mark.usefixtures("each_way")
+def test_a_rebuild_serves_its_new_feeds_before_it_makes_and_keeps_them(store: Path, tmp_path: Path) -> None:
+    """A rebuild leaves the feeds a new post changed to be made once its Build is served
+    (Builder.settle): asked for before, each is made then, with the bytes and the ETag a
+    fresh build gives; kept on disk after, a restart makes none of them."""
+    fill(store, 30)
+    config = make_config(store)
+    builder = Builder(config, tmp_path / "cache")
+    builder.build(PostStore(config).load(), NOW)
+    write(store, "new.md", POST.format(title="New", day=28, category="c1", tag=2, body="Fresh"))
+    rebuilt = builder.build(PostStore(config).load(), NOW)
+    showing = {
+        f"{root}{name}"
+        for root in ("/", "/categories/c1/", "/tags/t2/")
+        for name in ("atom.xml", "rss.xml", "feed.json")
+    }
+    kept = DiskCache(tmp_path / "cache", "outputs")
+    waiting = {path for path in showing if isinstance(rebuilt.resources[path].content, Stored)}
+    assert waiting == showing
+    assert all(kept.get(_stored(rebuilt, path).name) is None for path in showing)
+
+    fresh = make_build(PostStore(config).load(), config, NOW)
+    assert same(rebuilt, fresh)  # read before settle(): made when asked for
+    assert all(b"/posts/new/" in rebuilt.resources[path].body for path in showing)
+    builder.settle()
+    assert all(kept.get(_stored(rebuilt, path).name) == fresh.resources[path].body for path in showing)
+    restarted = Builder(config, tmp_path / "cache")
+    assert same(restarted.build(PostStore(config).load(), NOW), fresh)
+    assert restarted.made == 0
+
+
+def test_a_served_rebuild_keeps_its_feeds_on_disk(store: Path) -> None:
+    fill(store, 10)
+    site = Site(make_config(store))
+    assert site.rebuild()
+    write(store, "new.md", POST.format(title="New", day=28, category="c1", tag=2, body="Fresh"))
+    assert site.rebuild() and site.build is not None
+    name = _stored(site.build, "/atom.xml").name
+    assert DiskCache(store.parent / ".cache", "outputs").get(name) == site.build.resources["/atom.xml"].body
+    assert 0 < site.stats.last_served_after <= site.stats.last_seconds
+
+
+def _stored(build: Build, path: str) -> Stored:
+    content = build.resources[path].content
+    assert isinstance(content, Stored), path
+    return content
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from itertools import chain
 from pathlib import Path
 from types import MappingProxyType
 
-from syndicate.build.resource import OnDemand, Resource, Stored, etag_of, make_resource, stored_resource
+from syndicate.build.resource import OnDemand, Resource, Stored, etag_of, stored_resource
 from syndicate.caching.diskcache import DiskCache
 from syndicate.caching.fingerprint import code_fingerprint
 from syndicate.config import Config
@@ -86,19 +86,25 @@ class Builder:
         # remake everything, and where the store lives is in no output: replicas that read
         # it at other paths give the same ETags to what is made on demand.
         made_from = (config.site, config.excerpt, config.feed, config.page)
-        self._fingerprint = code_fingerprint() + repr(made_from)
+        # Every output's name starts from this hash (see _name): copied, not hashed again.
+        self._named = hashlib.sha256(f"{code_fingerprint()}{made_from!r}|".encode())
         self._workers = worker_count(config.build.workers)
         self._units: dict[_Name, _Unit] = {}  # what the last build made, by unit
         self._listed: tuple[list[Entry], Listings] | None = None  # the last entries, grouped
+        # By listing path: the listing the last build had there, and the names of its units.
+        self._listing_units: dict[str, tuple[Listing, list[_Name]]] = {}
         # Post page path -> every version of its text (syndicate.languages.translation_groups).
         self._versions: dict[str, tuple[tuple[str, str], ...]] = {}
         self.made = 0  # resources the last build had to make (not those made on demand)
         # The published posts and images the last resources were made from, and what was made.
         self._last: tuple[_Inputs, _Made] | None = None
         self._build: Build | None = None
+        # What the last build left for settle() to make (Output.deferred), by key.
+        self._unsettled: dict[Hashable, Output] = {}
 
     def build(self, store: StoreResult, now: datetime) -> Build:
         """The Build of `store` at `now`; the very same Build as last time if nothing changed."""
+        self.settle()  # what the last build left, if its Build was not settled once served
         published, due = _split_by_date(store.posts, now)
         inputs = (published, store.assets)
         if self._last is None or self._last[0] != inputs:  # else only problems or next_due changed
@@ -142,15 +148,12 @@ class Builder:
             # listings that hold them and their pages.
             listings = replace_entries(last[1], [new for _, new in edited])
             units = dict(self._units)
-            for before, listing in zip(last[1].all(), listings.all(), strict=True):
-                if listing is not before:
-                    self._list_listing(units, changed, listing)
+            self._list_listings(units, changed, listings)
             for _, entry in edited:
                 self._list_post(units, changed, listings, entry, post_category(listings, entry))
         else:
             listings = make_listings(entries)
-            for listing in listings.all():
-                self._list_listing(units, changed, listing)
+            self._list_listings(units, changed, listings)
             for entry, category in post_categories(listings):
                 self._list_post(units, changed, listings, entry, category)
         self._listed = (entries, listings)
@@ -216,9 +219,24 @@ class Builder:
                 edited.append((old, new))
         return edited
 
-    def _list_listing(self, units: dict[_Name, _Unit], changed: list[_Name], listing: Listing) -> None:
-        for part in [*listing_page_parts(listing, self.config), *listing_feed_parts(listing, self.config)]:
-            self._list(units, changed, (listing.path, part.name), part.inputs, part.outputs)
+    def _list_listings(self, units: dict[_Name, _Unit], changed: list[_Name], listings: Listings) -> None:
+        """The units of every listing: a listing equal to the last build's at its path has the
+        same units (its pages and feeds are made from it alone); the others are listed again.
+        A new post changes the few listings it is in, of hundreds."""
+        last = self._listing_units
+        self._listing_units = {}
+        for listing in listings.all():
+            known = last.get(listing.path)
+            if known is not None and known[0] == listing:
+                names = known[1]
+                units.update((name, self._units[name]) for name in names)
+            else:
+                names = []
+                parts = [*listing_page_parts(listing, self.config), *listing_feed_parts(listing, self.config)]
+                for part in parts:
+                    names.append((listing.path, part.name))
+                    self._list(units, changed, names[-1], part.inputs, part.outputs)
+            self._listing_units[listing.path] = (listing, names)
 
     def _list_post(
         self,
@@ -269,7 +287,9 @@ class Builder:
     def _name(self, key: Hashable) -> str:
         """What an output's bytes are kept under: its key and everything the key leaves out
         (the code and the settings outputs are made from)."""
-        return hashlib.sha256(f"{self._fingerprint}|{key!r}".encode()).hexdigest()
+        named = self._named.copy()
+        named.update(repr(key).encode())
+        return named.hexdigest()
 
     def _etag(self, key: Hashable) -> str:
         """The strong ETag of an output made on demand: the same key gives the same bytes, on
@@ -286,8 +306,35 @@ class Builder:
             key: _resource_of(OnDemand(partial(output.make, self.config)), self._etag(key), output)
             for key, output in on_demand.items()
         }
-        outputs = [(key, output) for key, output in wanted.items() if not output.on_demand]
+        # Deferred outputs: a first build makes them with the others, on every core; a later
+        # one leaves them to settle(), once its Build is served. Without a disk cache, the
+        # bytes of every output are in memory: they are made now.
+        defer = self._disk is not None and not everything
+        for key, output in wanted.items():
+            if output.deferred and defer:
+                assert self._disk is not None
+                content = Stored(self._disk, self._name(key), partial(output.make, self.config))
+                resources[key] = _resource_of(content, self._etag(key), output)
+                self._unsettled[key] = output
+        outputs = [(key, output) for key, output in wanted.items() if key not in resources]
         return resources | self._make_now(outputs, everything)
+
+    def settle(self) -> None:
+        """Make the deferred outputs the last build left (see Output.deferred) and keep them
+        in the disk cache, those it does not hold yet. Until then, each is made when asked
+        for, with the same bytes."""
+        pending, self._unsettled = self._unsettled, {}
+        if self._disk is None or not pending:
+            return
+        names = {key: self._name(key) for key in pending}
+        found = self._disk.get_many(_etag_name(name) for name in names.values())
+        making = [
+            partial(_made, names[key], output, self.config, self._etag(key))
+            for key, output in pending.items()
+            if _etag_name(names[key]) not in found
+        ]
+        for _ in make_in_batches(making, _BATCH, partial(_keep, self._disk), self._workers):
+            pass  # kept on disk by _keep; the Build's resources read them there
 
     def _make_now(self, outputs: list[tuple[Hashable, Output]], everything: bool) -> dict[Hashable, Resource]:
         if self._disk is None:
@@ -297,7 +344,7 @@ class Builder:
                 make_in_batches(makers, _BATCH, list, self._workers, shared=self._shared())
             )
             return {
-                key: make_resource(body, output.kind, output.media_type, output.posting_interval)
+                key: _resource_of(body, self._etag(key) if output.deferred else etag_of(body), output)
                 for (key, output), body in zip(outputs, made, strict=True)
             }
         resources: dict[Hashable, Resource] = {}
@@ -308,7 +355,10 @@ class Builder:
         etags = {key: found[tag].decode() for key, tag in tags.items() if tag in found}
         missing = [(key, output) for key, output in outputs if key not in etags]
         self.made = len(missing)
-        making = [partial(_made, names[key], output, self.config) for key, output in missing]
+        making = [
+            partial(_made, names[key], output, self.config, self._etag(key) if output.deferred else None)
+            for key, output in missing
+        ]
         keep = partial(_keep, self._disk)
         kept = chain.from_iterable(
             make_in_batches(making, _BATCH, keep, self._workers, shared=self._shared())
@@ -343,9 +393,11 @@ def _etag_name(name: str) -> str:
     return name + ":etag"
 
 
-def _made(name: str, output: Output, config: Config) -> tuple[str, bytes, str]:
+def _made(name: str, output: Output, config: Config, etag: str | None) -> tuple[str, bytes, str]:
+    """An output's bytes kept under `name`, with their ETag: `etag` where that derives from
+    the output's key, else the bytes' own."""
     body = output.make(config)
-    return name, body, etag_of(body)
+    return name, body, etag or etag_of(body)
 
 
 def _keep(disk: DiskCache, made: list[tuple[str, bytes, str]]) -> list[tuple[str, bytes | None]]:

@@ -154,7 +154,10 @@ def _outputs(documents: Callable[[], list[_Document]]) -> list[Output]:
             None if document.archive else posting_interval([entry.post.date for entry in document.entries])
         )
         writer = _WRITERS[document.name]
-        outputs.append(Output(kind, document.path, media_type, updated, writer, (document,), False, interval))
+        deferred = not document.archive  # the archives hardly ever change
+        outputs.append(
+            Output(kind, document.path, media_type, updated, writer, (document,), False, deferred, interval)
+        )
     return outputs
 
 

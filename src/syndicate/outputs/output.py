@@ -50,6 +50,12 @@ class Output:
     # outputs many of which change at once and few are read, such as the pages of a listing,
     # every one of which a new post shifts.
     on_demand: bool = False
+    # Made after the Build that first has it is served (Builder.settle), and kept in the disk
+    # cache; asked for before, made then. Its ETag derives from its key alone. For outputs
+    # that a new post changes a few of at a time and that many clients read, such as the
+    # subscription feeds: a rebuild serves sooner, and they are not made again and again
+    # as the recently used bytes come and go. A first build makes them with the others.
+    deferred: bool = False
     # A feed's: the usual seconds between its newest posts (see posting_interval), None for
     # anything else or a feed of fewer than two. How long readers may wait before polling
     # again follows it; it is no part of the bytes.
@@ -61,7 +67,7 @@ class Output:
     def __reduce__(self) -> tuple[type[Output], tuple[Any, ...]]:
         # Its fields only: a worker that makes it has no use for its key.
         fields = (self.kind, self.path, self.media_type, self.last_modified, self.maker, self.made_from)
-        return (Output, (*fields, self.on_demand, self.posting_interval))
+        return (Output, (*fields, self.on_demand, self.deferred, self.posting_interval))
 
     @cached_property
     def key(self) -> Hashable:

@@ -63,6 +63,9 @@ class RebuildStats:
     failed: int = 0
     seconds: float = 0.0  # total time spent rebuilding
     last_seconds: float = 0.0
+    # Of the last rebuild that made a new Build: the seconds until it was served (the rest
+    # of last_seconds keeps its deferred outputs, see Builder.settle).
+    last_served_after: float = 0.0
 
 
 class Site:
@@ -169,6 +172,8 @@ class Site:
         _refuse_an_emptied_store(self.build, build)
         self.last_modified.update(build.resources, now)  # before it is served
         old, self.build = self.build, build
+        if self.running is not None:
+            self.stats.last_served_after = self.running.seconds
         # What the Build holds lives until the next rebuild replaces it. Frozen, Python's
         # cycle collector stops scanning it: at 100,000 posts a full scan of the ~2 million
         # objects takes over a second and fell in the middle of rebuilds. What a rebuild
@@ -192,6 +197,10 @@ class Site:
             len(self.build.published),
             sum(p.severity == "error" for p in self.build.problems),  # the store's, and posts not rendered
         )
+        try:
+            self.builder.settle()
+        except Exception:  # served all the same: each is made when asked for
+            log.exception("after the rebuild, keeping its feeds in the cache failed")
         return True
 
     def _failed(self, exc: Exception, now: datetime) -> None:
