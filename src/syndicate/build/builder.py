@@ -95,7 +95,7 @@ class Builder:
         self._listing_units: dict[str, tuple[Listing, list[_Name]]] = {}
         # Post page path -> every version of its text (syndicate.languages.translation_groups).
         self._versions: dict[str, tuple[tuple[str, str], ...]] = {}
-        self.made = 0  # resources the last build had to make (not those made on demand)
+        self.made = 0  # resources the last build had to make (not those made on demand or deferred)
         # The published posts and images the last resources were made from, and what was made.
         self._last: tuple[_Inputs, _Made] | None = None
         self._build: Build | None = None
@@ -309,11 +309,10 @@ class Builder:
         # Deferred outputs: a first build makes them with the others, on every core; a later
         # one leaves them to settle(), once its Build is served. Without a disk cache, the
         # bytes of every output are in memory: they are made now.
-        defer = self._disk is not None and not everything
+        disk = None if everything else self._disk
         for key, output in wanted.items():
-            if output.deferred and defer:
-                assert self._disk is not None
-                content = Stored(self._disk, self._name(key), partial(output.make, self.config))
+            if output.deferred and disk is not None:
+                content = Stored(disk, self._name(key), partial(output.make, self.config))
                 resources[key] = _resource_of(content, self._etag(key), output)
                 self._unsettled[key] = output
         outputs = [(key, output) for key, output in wanted.items() if key not in resources]
