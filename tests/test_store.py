@@ -106,6 +106,19 @@ def test_unknown_field_is_kept_and_warned(store: Path) -> None:
     assert messages(result) == ["a.md:4: warning: unknown field 'tagz' (kept; a typo?)"]
 
 
+def test_a_name_of_punctuation_only_is_warned_of_as_in_no_listing(store: Path) -> None:
+    write(store, "a.md", "---\ntitle: A\ndate: 2026-01-01\ncategory: '!!!'\ntags: [ok, '?', '—']\n---\n")
+    result = load(store)
+    (post,) = result.posts  # published all the same
+    assert post.tags == ("ok", "?", "—")
+    why = "has no letter or digit to make its listing's URL: the post is in no listing of it"
+    assert messages(result) == [
+        f"a.md:4: warning: the category '!!!' {why}",
+        f"a.md:5: warning: the tag '?' {why}",
+        f"a.md:5: warning: the tag '—' {why}",
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

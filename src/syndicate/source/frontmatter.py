@@ -128,6 +128,8 @@ def _parse_post(
         return None, [*problems, Problem(source, lines.get(exc.key, 1), str(exc))]
     if post is None:
         return None, [*problems, Problem(source, 1, "no title: add a 'title' field or a '# Heading'")]
+    for key, message in _unlisted(post):
+        problems.append(Problem(source, lines.get(key, 1), message, "warning"))
     return post, problems
 
 
@@ -277,6 +279,21 @@ def _check_post(post: Post, *, id_from_name: bool) -> None:
         if slug and (reason := unfit_slug(slug)):
             kind = "tag" if key == "tags" else key
             raise _FieldError(key, f"the {kind} {shown(name)} makes the slug {shown(slug)}, which {reason}")
+
+
+def _unlisted(post: Post) -> list[tuple[str, str]]:
+    """(field, why) for each category, tag or author whose name makes no slug (punctuation
+    only): the post is published, in no listing of that name."""
+    names = [("category", post.category), *(("tags", tag) for tag in post.tags), ("author", post.author)]
+    return [
+        (
+            key,
+            f"the {'tag' if key == 'tags' else key} {shown(name)} has no letter or digit to make"
+            " its listing's URL: the post is in no listing of it",
+        )
+        for key, name in names
+        if name and not slugify(name)
+    ]
 
 
 def _foreign_id(post_id: str, scheme: str, from_name: bool) -> str:
