@@ -310,12 +310,16 @@ class Builder:
         # one leaves them to settle(), once its Build is served. Without a disk cache, the
         # bytes of every output are in memory: they are made now.
         disk = None if everything else self._disk
+        outputs = []
         for key, output in wanted.items():
+            if output.on_demand:
+                continue
             if output.deferred and disk is not None:
                 content = Stored(disk, self._name(key), partial(output.make, self.config))
                 resources[key] = _resource_of(content, self._etag(key), output)
                 self._unsettled[key] = output
-        outputs = [(key, output) for key, output in wanted.items() if key not in resources]
+            else:
+                outputs.append((key, output))
         return resources | self._make_now(outputs, everything)
 
     def settle(self) -> None:
